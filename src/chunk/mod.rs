@@ -1,0 +1,109 @@
+//! Chunkers: each turns one document into an ordered list of byte spans of that document. No
+//! chunker re-finds its text in the document: offsets come straight from the algorithm.
+//!
+//! One file per family: [`window`] (fixed and sliding token/character windows), [`recursive`]
+//! (text-splitter, plain text and Markdown) and [`separators`] (Chroma's recursive separator
+//! algorithm, for reproducing its reference configurations).
+
+pub mod recursive;
+pub mod separators;
+pub mod sizer;
+pub mod window;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::strategy::Strategy;
+
+pub use sizer::Unit;
+
+/// A chunk: the byte range `start..end` of its document, on char boundaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// Splits one document into spans. Implementations must return non-empty spans on char
+/// boundaries, ordered by start.
+pub trait Chunker: Send + Sync {
+    fn chunk(&self, text: &str) -> Vec<Span>;
+}
+
+/// Every family this build knows, with the parameters each takes, for `--help` and errors.
+pub const FAMILIES: &[(&str, &str)] = &[
+    (
+        "fixed",
+        "size (required), overlap=0, unit=cl100k|o200k|chars — windows of `size` units, stride size-overlap",
+    ),
+    (
+        "sliding",
+        "size (required), overlap=size/2, unit=cl100k|o200k|chars — overlapping windows (overlap >= 1)",
+    ),
+    (
+        "recursive",
+        "size (required), overlap=0, unit=cl100k|o200k|chars, splitter=text|markdown|chroma — recursive splitting at the largest semantic boundary that fits",
+    ),
+];
+
+/// Builds the chunker a strategy describes, validating its parameters.
+pub fn build(strategy: &Strategy) -> Result<Box<dyn Chunker>> {
+    match strategy.family.as_str() {
+        "fixed" => Ok(Box::new(window::Window::from_strategy(strategy, false)?)),
+        "sliding" => Ok(Box::new(window::Window::from_strategy(strategy, true)?)),
+        "recursive" => recursive::from_strategy(strategy),
+        other => {
+            let names: Vec<&str> = FAMILIES.iter().map(|(n, _)| *n).collect();
+            Err(crate::error::Error::strategy(
+                &strategy.origin,
+                format!(
+                    "unknown strategy family {other:?}; known families: {}",
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Checks the shared size/overlap rule with a message that names both values.
+pub(crate) fn check_overlap(
+    params: &crate::strategy::Params,
+    size: usize,
+    overlap: usize,
+) -> Result<()> {
+    if overlap >= size {
+        return Err(params.error(format!(
+            "overlap ({overlap}) must be smaller than size ({size}); the window would never advance"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Span;
+
+    /// Asserts the invariants every chunker promises.
+    pub fn assert_valid(text: &str, spans: &[Span]) {
+        let mut prev_start = 0;
+        for s in spans {
+            assert!(s.start < s.end, "empty span {s:?}");
+            assert!(s.end <= text.len(), "span {s:?} past the end");
+            assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{s:?}");
+            assert!(s.start >= prev_start, "spans out of order at {s:?}");
+            prev_start = s.start;
+        }
+    }
+}

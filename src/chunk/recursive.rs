@@ -1,0 +1,103 @@
+//! Recursive chunking: split at the largest semantic boundary that keeps chunks within `size`.
+//! `splitter=text` and `splitter=markdown` use the text-splitter crate (Unicode sentence/word
+//! boundaries, or Markdown structure); `splitter=chroma` uses Chroma's separator list
+//! ([`super::separators`]) so its reference configurations can be reproduced.
+
+use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
+
+use super::separators::SeparatorSplitter;
+use super::sizer::UnitSizer;
+use super::{check_overlap, Chunker, Span, Unit};
+use crate::error::Result;
+use crate::strategy::{Params, Strategy};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Splitter {
+    Text,
+    Markdown,
+    Chroma,
+}
+
+/// Builds a `recursive` chunker from its parameters.
+pub fn from_strategy(strategy: &Strategy) -> Result<Box<dyn Chunker>> {
+    let mut p = Params::new(strategy);
+    let size = p.positive("size")?;
+    let overlap = p.usize_opt("overlap")?.unwrap_or(0);
+    let unit = p.choice("unit", Unit::CHOICES, Unit::Cl100k)?;
+    let splitter = p.choice(
+        "splitter",
+        &[
+            ("text", Splitter::Text),
+            ("markdown", Splitter::Markdown),
+            ("chroma", Splitter::Chroma),
+        ],
+        Splitter::Text,
+    )?;
+    check_overlap(&p, size, overlap)?;
+    p.finish(&["size", "overlap", "unit", "splitter"])?;
+    if splitter == Splitter::Chroma {
+        return Ok(Box::new(SeparatorSplitter::chroma(size, overlap, unit)));
+    }
+    let config = ChunkConfig::new(size)
+        .with_sizer(UnitSizer(unit))
+        .with_overlap(overlap)
+        .map_err(|e| p.error(e.to_string()))?;
+    Ok(match splitter {
+        Splitter::Markdown => Box::new(Markdown(MarkdownSplitter::new(config))),
+        _ => Box::new(Text(TextSplitter::new(config))),
+    })
+}
+
+/// text-splitter's plain-text splitter.
+pub struct Text(TextSplitter<UnitSizer>);
+/// text-splitter's Markdown splitter.
+pub struct Markdown(MarkdownSplitter<UnitSizer>);
+
+impl Chunker for Text {
+    fn chunk(&self, text: &str) -> Vec<Span> {
+        spans(self.0.chunk_indices(text))
+    }
+}
+
+impl Chunker for Markdown {
+    fn chunk(&self, text: &str) -> Vec<Span> {
+        spans(self.0.chunk_indices(text))
+    }
+}
+
+fn spans<'t>(it: impl Iterator<Item = (usize, &'t str)>) -> Vec<Span> {
+    it.map(|(off, s)| Span::new(off, off + s.len()))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::testing::assert_valid;
+
+    #[test]
+    fn markdown_and_text_spans_are_exact() {
+        let text = "# Title\n\nSome intro text — with ünïcode.\n\n## Part\n\n- item one\n- item two\n\n```sh\necho hi\n```\n".repeat(10);
+        for spec in [
+            "recursive:size=20",
+            "recursive:size=20,splitter=markdown",
+            "recursive:size=60,unit=chars,overlap=10",
+            "recursive:size=30,splitter=chroma",
+        ] {
+            let c = from_strategy(&Strategy::parse(spec).unwrap()).unwrap();
+            let spans = c.chunk(&text);
+            assert!(!spans.is_empty(), "{spec}");
+            assert_valid(&text, &spans);
+        }
+    }
+
+    #[test]
+    fn unknown_parameter_is_named() {
+        let e = from_strategy(&Strategy::parse("recursive:size=20,overlpa=3").unwrap())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("unknown parameter `overlpa`"), "{e}");
+    }
+}

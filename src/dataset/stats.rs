@@ -1,0 +1,1 @@
+//! Dataset statistics (`chunkbench dataset stats`).

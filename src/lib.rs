@@ -1,0 +1,13 @@
+//! chunkbench: benchmark chunking strategies for retrieval-augmented generation.
+//!
+//! The pipeline flows one way, one module per stage:
+//! [`dataset`] → [`chunk`] → [`embed`] → [`retrieve`] → [`score`] → [`report`], planned and run
+//! in parallel by [`run`]. [`strategy`] describes chunkers as data.
+
+pub mod chunk;
+pub mod dataset;
+pub mod error;
+pub mod strategy;
+pub mod text;
+
+pub use error::{Error, Result};
