@@ -5,8 +5,16 @@
 //! in parallel by [`run`]. [`strategy`] describes chunkers as data.
 
 pub mod chunk;
+pub mod cli;
+pub mod commands;
 pub mod dataset;
+pub mod embed;
 pub mod error;
+pub mod output;
+pub mod report;
+pub mod retrieve;
+pub mod run;
+pub mod score;
 pub mod strategy;
 pub mod text;
 

@@ -118,7 +118,8 @@ impl Dataset {
                 &first.file,
                 first.line,
                 format!(
-                    "{}{more}; run `chunkbench dataset validate {}` to list them all",
+                    "{}{}{more}; run `chunkbench dataset validate {}` to list them all",
+                    first.question.as_ref().map(|q| format!("question {q}: ")).unwrap_or_default(),
                     first.message,
                     path.display()
                 ),

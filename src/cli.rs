@@ -1,0 +1,106 @@
+//! Command-line arguments (declarations only; `commands` does the work).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  chunkbench run
+      the bundled dataset with strategies/default.toml, results in results/<dataset>-default/
+  chunkbench run --strategies fixed:size=256 recursive:size=256,splitter=markdown --k 10
+  chunkbench run --dataset path/to/chunking_evaluation/general_evaluation_data \\
+      --strategies strategies/chroma.toml --out results/chroma
+
+Strategy families (write as family:key=value,...; in TOML grids, arrays sweep):
+  fixed      size (required), overlap=0, unit=cl100k|o200k|chars
+  sliding    size (required), overlap=size/2 (>= 1), unit=cl100k|o200k|chars
+  recursive  size (required), overlap=0, unit=cl100k|o200k|chars, splitter=text|markdown|chroma
+
+Exit codes: 0 success, 2 bad input (the message names the file, line or parameter).";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "chunkbench",
+    version,
+    about = "Benchmark chunking strategies for retrieval-augmented generation",
+    long_about = "Benchmark chunking strategies for retrieval-augmented generation.\n\nChunks a corpus with each strategy, embeds the chunks with a local model, retrieves the top-k chunks for every gold question by exact cosine search, and scores retrieval on character spans (recall, precision, IoU, precision_Ω, as Chroma's chunking_evaluation defines them).",
+    after_help = "Start with `chunkbench run --help`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a benchmark: chunk, embed, retrieve, score and write tables.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
+    /// Print the chunks a strategy makes of a file, as JSON lines.
+    #[command(after_help = "Each line: {\"start\", \"end\" (Unicode code-point offsets, end exclusive), \"tokens\" (cl100k), \"chars\", \"text\"}.\n\nExample:\n  chunkbench chunk --strategy recursive:size=128,splitter=markdown README.md")]
+    Chunk(ChunkArgs),
+    /// Inspect a dataset.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct ModelArgs {
+    /// Directory of local models [env: CHUNKBENCH_MODELS; default: ~/.cache/chunkbench/models]
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// Embedding cache directory [env: CHUNKBENCH_CACHE; default: ~/.cache/chunkbench/embeddings]
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads (0 = all cores)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+    /// Texts per embedding batch
+    #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub batch: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Dataset directory (native layout, or Chroma's corpora/ + questions_df.csv)
+    #[arg(long, default_value = "datasets/larkspur", value_name = "PATH")]
+    pub dataset: PathBuf,
+    /// Strategy grid files (.toml) and/or specs like fixed:size=200,overlap=0
+    #[arg(long, num_args = 1.., default_value = "strategies/default.toml", value_name = "FILE_OR_SPEC")]
+    pub strategies: Vec<String>,
+    /// Chunks retrieved per question
+    #[arg(long, short, default_value_t = 5, value_name = "N")]
+    pub k: usize,
+    /// Output directory [default: results/<dataset>-<grid>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ChunkArgs {
+    /// The strategy, e.g. fixed:size=200 or recursive:size=256,splitter=markdown
+    #[arg(long, short)]
+    pub strategy: String,
+    /// The text file to chunk (UTF-8)
+    pub file: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DatasetCommand {
+    /// Check every gold excerpt against the document text; list each mismatch.
+    Validate {
+        /// Dataset directory
+        path: PathBuf,
+    },
+    /// Print documents, tokens, questions by kind and excerpt lengths.
+    Stats {
+        /// Dataset directory
+        path: PathBuf,
+    },
+}

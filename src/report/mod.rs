@@ -1,0 +1,54 @@
+//! Reports: one exporter per output format behind the [`Exporter`] trait, written into the run's
+//! output directory, plus the one-screen terminal summary.
+
+pub mod csv;
+pub mod json;
+pub mod markdown;
+pub mod terminal;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::run::results::RunResults;
+
+/// Renders a run's results into one file format.
+pub trait Exporter {
+    /// The file name written in the output directory.
+    fn file_name(&self) -> &'static str;
+    /// The file's bytes. Must be deterministic for the same results.
+    fn render(&self, results: &RunResults) -> Result<Vec<u8>>;
+}
+
+/// Every exporter, in the order files are written.
+pub fn exporters() -> Vec<Box<dyn Exporter>> {
+    vec![
+        Box::new(csv::SummaryCsv),
+        Box::new(markdown::SummaryMarkdown),
+        Box::new(json::ResultsJson),
+    ]
+}
+
+/// Writes every export into `dir` (created if needed); each file is written to a temporary name
+/// and renamed, so a reader never sees half a file.
+pub fn write_all(dir: &Path, results: &RunResults) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut written = Vec::new();
+    for e in exporters() {
+        let path = dir.join(e.file_name());
+        write_atomic(&path, &e.render(results)?)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Fixed-precision formatting used by every table, so output is stable across platforms.
+pub(crate) fn f4(x: f64) -> String {
+    format!("{x:.4}")
+}

@@ -1,0 +1,356 @@
+//! The orchestrator: loads the dataset, chunks every document with every strategy in parallel
+//! (rayon), embeds all chunk texts and questions once through the cache, retrieves and scores per
+//! strategy in parallel, and returns the results for the exporters.
+
+pub mod results;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::chunk::{self, sizer::cl100k_tokens, Span};
+use crate::dataset::Dataset;
+use crate::embed::{embed_cached, Embedder, EmbeddingCache};
+use crate::error::{Error, Result};
+use crate::output::Progress;
+use crate::retrieve::Index;
+use crate::score::aggregate::{mean_std, median_p95};
+use crate::score::ranges::Range;
+use crate::score::span::{precision_omega, retrieval_scores};
+use crate::strategy::Strategy;
+use results::*;
+
+/// What to run.
+pub struct RunConfig {
+    pub dataset: Dataset,
+    /// The dataset path as the user gave it (for the report).
+    pub dataset_path: PathBuf,
+    pub strategies: Vec<Strategy>,
+    pub k: usize,
+    /// Texts per embedding batch.
+    pub batch: usize,
+    /// The embedder's input limit in word pieces (for the report).
+    pub max_tokens: usize,
+}
+
+/// Everything a run produces.
+pub struct RunOutput {
+    pub results: RunResults,
+    pub timings: Timings,
+}
+
+/// The chunks of one strategy over the whole dataset, in collection order (documents in dataset
+/// order, chunks in document order).
+struct Chunked {
+    /// (document index, byte span)
+    chunks: Vec<(usize, Span)>,
+    cpu_seconds: f64,
+}
+
+/// Runs the benchmark. `embedder` and `cache` are opened by the caller (the CLI), so tests and
+/// other front ends can pass their own.
+pub fn run(
+    config: &RunConfig,
+    embedder: &mut dyn Embedder,
+    cache: &mut EmbeddingCache,
+    progress: &Progress,
+) -> Result<RunOutput> {
+    if config.k == 0 {
+        return Err(Error::Usage("--k must be at least 1".into()));
+    }
+    if config.strategies.is_empty() {
+        return Err(Error::Usage("no strategies to run".into()));
+    }
+    let started = Instant::now();
+    let mut timings = Timings::default();
+
+    let dataset = &config.dataset;
+    let chunkers = config
+        .strategies
+        .iter()
+        .map(chunk::build)
+        .collect::<Result<Vec<_>>>()?;
+    timings.load_seconds = started.elapsed().as_secs_f64();
+    progress.note(&format!(
+        "dataset {}: {} documents, {} questions; {} strategies, k = {}",
+        dataset.name,
+        dataset.documents.len(),
+        dataset.questions.len(),
+        config.strategies.len(),
+        config.k
+    ));
+
+    // 1. Chunk every (strategy, document) pair in parallel.
+    let t = Instant::now();
+    let pairs: Vec<(usize, usize)> = (0..chunkers.len())
+        .flat_map(|s| (0..dataset.documents.len()).map(move |d| (s, d)))
+        .collect();
+    let bar = progress.bar("chunking", pairs.len() as u64);
+    let spans: Vec<(Vec<Span>, f64)> = pairs
+        .par_iter()
+        .map(|&(s, d)| {
+            let t = Instant::now();
+            let out = chunkers[s].chunk(&dataset.documents[d].text);
+            bar.inc(1);
+            (out, t.elapsed().as_secs_f64())
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut chunked: Vec<Chunked> = (0..chunkers.len())
+        .map(|_| Chunked { chunks: Vec::new(), cpu_seconds: 0.0 })
+        .collect();
+    for (&(s, d), (out, secs)) in pairs.iter().zip(spans) {
+        chunked[s].chunks.extend(out.into_iter().map(|sp| (d, sp)));
+        chunked[s].cpu_seconds += secs;
+    }
+    timings.chunk_seconds = t.elapsed().as_secs_f64();
+    let total_chunks: usize = chunked.iter().map(|c| c.chunks.len()).sum();
+    progress.note(&format!(
+        "chunked: {total_chunks} chunks in {:.1} s",
+        timings.chunk_seconds
+    ));
+
+    // 2. Embed every chunk text and question once, through the cache.
+    let t = Instant::now();
+    let text_of = |d: usize, sp: &Span| &dataset.documents[d].text[sp.start..sp.end];
+    let mut texts: Vec<&str> = Vec::with_capacity(total_chunks + dataset.questions.len());
+    for c in &chunked {
+        texts.extend(c.chunks.iter().map(|(d, sp)| text_of(*d, sp)));
+    }
+    texts.extend(dataset.questions.iter().map(|q| q.text.as_str()));
+    let new_per_strategy: Vec<usize> = chunked
+        .iter()
+        .map(|c| {
+            let mut seen = std::collections::HashSet::new();
+            c.chunks
+                .iter()
+                .map(|(d, sp)| cache.key(text_of(*d, sp)))
+                .filter(|k| !cache.contains(k) && seen.insert(*k))
+                .count()
+        })
+        .collect();
+    let missing_tokens: usize = {
+        let mut seen = std::collections::HashSet::new();
+        texts
+            .par_iter()
+            .map(|t| (cache.key(t), *t))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter(|(k, _)| !cache.contains(k) && seen.insert(*k))
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|t| cl100k_tokens(t))
+            .sum()
+    };
+    let bar = progress.bar("embedding", 0);
+    let mut reported_total = false;
+    let mut new_total = 0;
+    let vectors = embed_cached(embedder, cache, &texts, config.batch, |done, total| {
+        if !reported_total {
+            new_total = total;
+            bar.set_length(total as u64);
+            reported_total = true;
+            let cached = texts.len() - total;
+            progress.note(&format!(
+                "embedding {total} new texts ({missing_tokens} cl100k tokens); {cached} served from the cache"
+            ));
+        }
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    timings.embed_seconds = t.elapsed().as_secs_f64();
+    timings.embedded_tokens = missing_tokens;
+    timings.embedded_texts = new_total;
+    timings.cached_texts = texts.len() - new_total;
+    timings.embed_tokens_per_second = if timings.embed_seconds > 0.0 {
+        missing_tokens as f64 / timings.embed_seconds
+    } else {
+        0.0
+    };
+    progress.note(&format!("embedded in {:.1} s", timings.embed_seconds));
+
+    // 3. Retrieve and score, one strategy per task.
+    let t = Instant::now();
+    let question_vectors = &vectors[total_chunks..];
+    let mut offsets = Vec::with_capacity(chunked.len());
+    let mut at = 0;
+    for c in &chunked {
+        offsets.push(at);
+        at += c.chunks.len();
+    }
+    let strategies: Vec<StrategyResults> = chunked
+        .par_iter()
+        .enumerate()
+        .map(|(s, c)| {
+            let vecs = &vectors[offsets[s]..offsets[s] + c.chunks.len()];
+            score_strategy(&config.strategies[s], dataset, c, vecs, question_vectors, config.k)
+        })
+        .collect();
+    timings.score_seconds = t.elapsed().as_secs_f64();
+    timings.strategies = config
+        .strategies
+        .iter()
+        .zip(&chunked)
+        .zip(&new_per_strategy)
+        .map(|((s, c), &n)| StrategyTiming {
+            name: s.name.clone(),
+            chunk_cpu_seconds: c.cpu_seconds,
+            new_texts: n,
+        })
+        .collect();
+    timings.total_seconds = started.elapsed().as_secs_f64();
+
+    let results = RunResults {
+        chunkbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        dataset: DatasetInfo {
+            name: dataset.name.clone(),
+            path: config.dataset_path.display().to_string(),
+            format: dataset.format,
+            documents: dataset.documents.len(),
+            questions: dataset.questions.len(),
+            corpora: dataset.corpora(),
+        },
+        embedder: EmbedderInfo {
+            name: embedder.name().to_string(),
+            id: embedder.id().to_string(),
+            max_tokens: config.max_tokens,
+        },
+        k: config.k,
+        span_unit: "characters (Unicode code points)".into(),
+        strategies,
+    };
+    Ok(RunOutput { results, timings })
+}
+
+/// Retrieval and scores of one strategy.
+fn score_strategy(
+    strategy: &Strategy,
+    dataset: &Dataset,
+    chunked: &Chunked,
+    vectors: &[Arc<[f32]>],
+    question_vectors: &[Arc<[f32]>],
+    k: usize,
+) -> StrategyResults {
+    let docs = &dataset.documents;
+    let char_range = |d: usize, start: usize, end: usize| {
+        let c = &docs[d].chars;
+        Range::new(
+            d,
+            c.byte_to_char(start).expect("chunk spans are on char boundaries"),
+            c.byte_to_char(end).expect("chunk spans are on char boundaries"),
+        )
+    };
+    let ranges: Vec<Range> = chunked
+        .chunks
+        .iter()
+        .map(|(d, sp)| char_range(*d, sp.start, sp.end))
+        .collect();
+    let mut by_doc: Vec<Vec<Range>> = vec![Vec::new(); docs.len()];
+    for r in &ranges {
+        by_doc[r.doc].push(*r);
+    }
+    let index = Index::new(vectors);
+
+    let questions: Vec<QuestionResult> = dataset
+        .questions
+        .iter()
+        .zip(question_vectors)
+        .map(|(q, qv)| {
+            let gold: Vec<Range> = q.gold.iter().map(|g| char_range(g.doc, g.start, g.end)).collect();
+            let hits = index.top_k(qv, k);
+            let retrieved: Vec<Range> = hits.iter().map(|&(i, _)| ranges[i]).collect();
+            let scores = retrieval_scores(&gold, &retrieved);
+            let mut gold_docs: Vec<usize> = gold.iter().map(|g| g.doc).collect();
+            gold_docs.sort_unstable();
+            gold_docs.dedup();
+            let candidates: Vec<Range> = gold_docs.iter().flat_map(|&d| by_doc[d].iter().copied()).collect();
+            QuestionResult {
+                id: q.id.clone(),
+                corpus: q.corpus.clone(),
+                recall: scores.recall,
+                precision: scores.precision,
+                iou: scores.iou,
+                precision_omega: precision_omega(&gold, &candidates),
+                retrieved: hits
+                    .iter()
+                    .map(|&(i, score)| RetrievedChunk {
+                        doc: docs[ranges[i].doc].id.clone(),
+                        start: ranges[i].start,
+                        end: ranges[i].end,
+                        score,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let token_sizes: Vec<usize> = chunked
+        .chunks
+        .iter()
+        .map(|(d, sp)| cl100k_tokens(&docs[*d].text[sp.start..sp.end]))
+        .collect();
+    let char_sizes: Vec<usize> = ranges.iter().map(Range::len).collect();
+    let chunks = chunk_stats(&token_sizes, &char_sizes);
+
+    let mut summary = Vec::new();
+    for corpus in dataset.corpora().into_iter().chain(std::iter::once("all".to_string())) {
+        let qs: Vec<&QuestionResult> = questions
+            .iter()
+            .filter(|q| corpus == "all" || q.corpus == corpus)
+            .collect();
+        let n_chunks = if corpus == "all" {
+            ranges.len()
+        } else {
+            docs.iter()
+                .position(|d| d.id == corpus)
+                .map(|d| by_doc[d].len())
+                .unwrap_or(0)
+        };
+        let col = |f: fn(&QuestionResult) -> f64| mean_std(&qs.iter().map(|q| f(q)).collect::<Vec<_>>());
+        summary.push(GroupSummary {
+            corpus,
+            questions: qs.len(),
+            chunks: n_chunks,
+            recall: col(|q| q.recall),
+            precision: col(|q| q.precision),
+            iou: col(|q| q.iou),
+            precision_omega: col(|q| q.precision_omega),
+        });
+    }
+
+    StrategyResults {
+        name: strategy.name.clone(),
+        family: strategy.family.clone(),
+        params: strategy.params.clone(),
+        chunks,
+        summary,
+        questions,
+    }
+}
+
+fn chunk_stats(tokens: &[usize], chars: &[usize]) -> ChunkStats {
+    let mean = |xs: &[usize]| {
+        if xs.is_empty() {
+            0.0
+        } else {
+            xs.iter().sum::<usize>() as f64 / xs.len() as f64
+        }
+    };
+    let (tm, tp) = median_p95(tokens);
+    let (cm, cp) = median_p95(chars);
+    ChunkStats {
+        count: tokens.len(),
+        total_tokens: tokens.iter().sum(),
+        tokens_mean: mean(tokens),
+        tokens_median: tm,
+        tokens_p95: tp,
+        tokens_max: tokens.iter().copied().max().unwrap_or(0),
+        chars_mean: mean(chars),
+        chars_median: cm,
+        chars_p95: cp,
+        chars_max: chars.iter().copied().max().unwrap_or(0),
+    }
+}
