@@ -38,7 +38,9 @@ pub enum Command {
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Print the chunks a strategy makes of a file, as JSON lines.
-    #[command(after_help = "Each line: {\"start\", \"end\" (Unicode code-point offsets, end exclusive), \"tokens\" (cl100k), \"chars\", \"text\"}.\n\nExample:\n  chunkbench chunk --strategy recursive:size=128,splitter=markdown README.md")]
+    #[command(
+        after_help = "Each line: {\"start\", \"end\" (Unicode code-point offsets, end exclusive), \"tokens\" (cl100k), \"chars\", \"text\"}.\n\nExample:\n  chunkbench chunk --strategy recursive:size=128,splitter=markdown README.md"
+    )]
     Chunk(ChunkArgs),
     /// Inspect a dataset.
     #[command(subcommand)]

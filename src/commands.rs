@@ -31,7 +31,10 @@ fn run_command(args: RunArgs) -> Result<i32> {
     for s in &strategies {
         chunk::build(s)?; // fail on a bad strategy before loading anything heavy
     }
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.dataset, &args.strategies));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.dataset, &args.strategies));
     let dataset = crate::dataset::Dataset::load(&args.dataset)?;
     let progress = Progress::new(args.quiet);
     let models_dir = models::models_dir(args.model.models_dir.as_deref());
@@ -51,12 +54,24 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let timings = serde_json::to_vec_pretty(&output.timings).expect("timings serialise");
     report::write_atomic(&out.join("timings.json"), &timings)?;
     if !args.quiet {
-        println!("{}", report::terminal::summary(&output.results, &output.timings));
+        println!(
+            "{}",
+            report::terminal::summary(&output.results, &output.timings)
+        );
         let names: Vec<String> = written
             .iter()
-            .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
-        println!("Wrote {} and timings.json to {}", names.join(", "), out.display());
+        println!(
+            "Wrote {} and timings.json to {}",
+            names.join(", "),
+            out.display()
+        );
     }
     Ok(0)
 }
@@ -118,7 +133,11 @@ fn validate_command(path: &Path) -> Result<i32> {
     Err(Error::dataset(
         path,
         None,
-        format!("{} problems in {} gold excerpts (listed above)", problems.len(), excerpts),
+        format!(
+            "{} problems in {} gold excerpts (listed above)",
+            problems.len(),
+            excerpts
+        ),
     ))
 }
 

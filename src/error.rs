@@ -42,7 +42,11 @@ impl Error {
     }
 
     /// A dataset error at a given line (1-based) of a file.
-    pub fn dataset(path: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
+    pub fn dataset(
+        path: impl Into<PathBuf>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::Dataset {
             path: path.into(),
             line,

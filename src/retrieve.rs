@@ -81,7 +81,12 @@ mod tests {
 
     #[test]
     fn exact_top_k_with_ties() {
-        let idx = Index::new(&[vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 0.0], vec![0.6, 0.8]]);
+        let idx = Index::new(&[
+            vec![1.0, 0.0],
+            vec![0.0, 1.0],
+            vec![1.0, 0.0],
+            vec![0.6, 0.8],
+        ]);
         let got = idx.top_k(&[1.0, 0.0], 3);
         assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [0, 2, 3]);
         assert_eq!(idx.top_k(&[1.0, 0.0], 10).len(), 4);

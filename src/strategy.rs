@@ -144,7 +144,10 @@ pub fn parse_grid(text: &str, origin: &str) -> Result<Vec<Strategy>> {
         let at = line.map(|l| format!(":{l}")).unwrap_or_default();
         Error::strategy(
             format!("{origin}{at}"),
-            format!("{}; a grid is a list of [[strategy]] tables with family = \"...\" and parameters", e.message()),
+            format!(
+                "{}; a grid is a list of [[strategy]] tables with family = \"...\" and parameters",
+                e.message()
+            ),
         )
     })?;
     let mut out = Vec::new();
@@ -178,7 +181,10 @@ pub fn parse_grid(text: &str, origin: &str) -> Result<Vec<Strategy>> {
                 other => vec![toml_value(other, &here, k)?],
             };
             if values.is_empty() {
-                return Err(Error::strategy(here, format!("parameter `{k}` is an empty list")));
+                return Err(Error::strategy(
+                    here,
+                    format!("parameter `{k}` is an empty list"),
+                ));
             }
             axes.push((k.clone(), values));
         }
@@ -266,7 +272,10 @@ pub fn resolve(args: &[String]) -> Result<Vec<Strategy>> {
         if let Some(prev) = seen.insert(s.name.clone(), s.origin.clone()) {
             return Err(Error::strategy(
                 &s.origin,
-                format!("strategy name {:?} is already used by {prev}; names must be unique", s.name),
+                format!(
+                    "strategy name {:?} is already used by {prev}; names must be unique",
+                    s.name
+                ),
             ));
         }
     }
@@ -291,7 +300,10 @@ impl<'a> Params<'a> {
     /// The error for this strategy with a message.
     pub fn error(&self, message: impl Into<String>) -> Error {
         Error::strategy(
-            format!("{} (strategy {:?})", self.strategy.origin, self.strategy.name),
+            format!(
+                "{} (strategy {:?})",
+                self.strategy.origin, self.strategy.name
+            ),
             message,
         )
     }
@@ -332,10 +344,17 @@ impl<'a> Params<'a> {
     pub fn choice<T: Copy>(&mut self, key: &str, choices: &[(&str, T)], default: T) -> Result<T> {
         match self.str_opt(key)? {
             None => Ok(default),
-            Some(s) => choices.iter().find(|(n, _)| *n == s).map(|(_, t)| *t).ok_or_else(|| {
-                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-                self.error(format!("`{key}` must be one of {}, got {s:?}", names.join(", ")))
-            }),
+            Some(s) => choices
+                .iter()
+                .find(|(n, _)| *n == s)
+                .map(|(_, t)| *t)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                    self.error(format!(
+                        "`{key}` must be one of {}, got {s:?}",
+                        names.join(", ")
+                    ))
+                }),
         }
     }
 

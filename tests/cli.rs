@@ -22,9 +22,17 @@ fn fixture_copy() -> tempfile::TempDir {
     std::fs::create_dir(dir.path().join("documents")).unwrap();
     for e in std::fs::read_dir(fixture().join("documents")).unwrap() {
         let p = e.unwrap().path();
-        std::fs::copy(&p, dir.path().join("documents").join(p.file_name().unwrap())).unwrap();
+        std::fs::copy(
+            &p,
+            dir.path().join("documents").join(p.file_name().unwrap()),
+        )
+        .unwrap();
     }
-    std::fs::copy(fixture().join("questions.jsonl"), dir.path().join("questions.jsonl")).unwrap();
+    std::fs::copy(
+        fixture().join("questions.jsonl"),
+        dir.path().join("questions.jsonl"),
+    )
+    .unwrap();
     dir
 }
 
@@ -32,7 +40,10 @@ fn assert_error(out: &Output, needles: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "exit code; stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    assert!(stderr.starts_with("error: "), "one clear error line: {stderr}");
+    assert!(
+        stderr.starts_with("error: "),
+        "one clear error line: {stderr}"
+    );
     for n in needles {
         assert!(stderr.contains(n), "expected {n:?} in: {stderr}");
     }
@@ -40,7 +51,13 @@ fn assert_error(out: &Output, needles: &[&str]) {
 
 #[test]
 fn missing_dataset_path() {
-    let out = chunkbench(&["run", "--dataset", "no/such/dataset", "--strategies", "fixed:size=64"]);
+    let out = chunkbench(&[
+        "run",
+        "--dataset",
+        "no/such/dataset",
+        "--strategies",
+        "fixed:size=64",
+    ]);
     assert_error(&out, &["no/such/dataset", "no such dataset directory"]);
 }
 
@@ -48,10 +65,20 @@ fn missing_dataset_path() {
 fn malformed_questions_line() {
     let d = fixture_copy();
     let q = d.path().join("questions.jsonl");
-    let mut lines: Vec<String> = std::fs::read_to_string(&q).unwrap().lines().map(String::from).collect();
+    let mut lines: Vec<String> = std::fs::read_to_string(&q)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     lines[2] = "{\"id\": \"t3\", \"question\": \"unterminated".into();
     std::fs::write(&q, lines.join("\n")).unwrap();
-    let out = chunkbench(&["run", "--dataset", d.path().to_str().unwrap(), "--strategies", "fixed:size=64"]);
+    let out = chunkbench(&[
+        "run",
+        "--dataset",
+        d.path().to_str().unwrap(),
+        "--strategies",
+        "fixed:size=64",
+    ]);
     assert_error(&out, &["questions.jsonl:3", "malformed question line"]);
 }
 
@@ -60,7 +87,10 @@ fn gold_span_that_does_not_match_the_text() {
     let d = fixture_copy();
     let q = d.path().join("questions.jsonl");
     let text = std::fs::read_to_string(&q).unwrap();
-    let mut v: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut v: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let start = v[1]["excerpts"][0]["start"].as_u64().unwrap();
     v[1]["excerpts"][0]["start"] = (start + 3).into();
     v[1]["excerpts"][0]["end"] = (v[1]["excerpts"][0]["end"].as_u64().unwrap() + 3).into();
@@ -68,11 +98,25 @@ fn gold_span_that_does_not_match_the_text() {
     std::fs::write(&q, body.join("\n")).unwrap();
     let ds = d.path().to_str().unwrap();
     let out = chunkbench(&["run", "--dataset", ds, "--strategies", "fixed:size=64"]);
-    assert_error(&out, &["questions.jsonl:2", "question t2", "does not match", "first occurs at"]);
+    assert_error(
+        &out,
+        &[
+            "questions.jsonl:2",
+            "question t2",
+            "does not match",
+            "first occurs at",
+        ],
+    );
     // validate lists the mismatch with the question and offsets, and exits 2.
     let out = chunkbench(&["dataset", "validate", ds]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("question t2: excerpt 0 does not match document \"apiary-log\" at {}..", start + 3)), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "question t2: excerpt 0 does not match document \"apiary-log\" at {}..",
+            start + 3
+        )),
+        "{stdout}"
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -92,29 +136,69 @@ fn unknown_strategy_family_and_parameter() {
     let ds = fixture();
     let ds = ds.to_str().unwrap();
     let out = chunkbench(&["run", "--dataset", ds, "--strategies", "fixd:size=64"]);
-    assert_error(&out, &["unknown strategy family \"fixd\"", "fixed, sliding, recursive"]);
-    let out = chunkbench(&["run", "--dataset", ds, "--strategies", "fixed:size=64,overlpa=2"]);
+    assert_error(
+        &out,
+        &[
+            "unknown strategy family \"fixd\"",
+            "fixed, sliding, recursive",
+        ],
+    );
+    let out = chunkbench(&[
+        "run",
+        "--dataset",
+        ds,
+        "--strategies",
+        "fixed:size=64,overlpa=2",
+    ]);
     assert_error(&out, &["unknown parameter `overlpa`"]);
 }
 
 #[test]
 fn overlap_not_smaller_than_size() {
-    let out = chunkbench(&["run", "--dataset", fixture().to_str().unwrap(), "--strategies", "sliding:size=100,overlap=100"]);
-    assert_error(&out, &["overlap (100) must be smaller than size (100)", "sliding:size=100,overlap=100"]);
+    let out = chunkbench(&[
+        "run",
+        "--dataset",
+        fixture().to_str().unwrap(),
+        "--strategies",
+        "sliding:size=100,overlap=100",
+    ]);
+    assert_error(
+        &out,
+        &[
+            "overlap (100) must be smaller than size (100)",
+            "sliding:size=100,overlap=100",
+        ],
+    );
 }
 
 #[test]
 fn malformed_grid_file_names_the_line() {
     let d = tempfile::tempdir().unwrap();
     let grid = d.path().join("grid.toml");
-    std::fs::write(&grid, "[[strategy]]\nfamily = \"fixed\"\nsize = [128, 256\n").unwrap();
-    let out = chunkbench(&["run", "--dataset", fixture().to_str().unwrap(), "--strategies", grid.to_str().unwrap()]);
+    std::fs::write(
+        &grid,
+        "[[strategy]]\nfamily = \"fixed\"\nsize = [128, 256\n",
+    )
+    .unwrap();
+    let out = chunkbench(&[
+        "run",
+        "--dataset",
+        fixture().to_str().unwrap(),
+        "--strategies",
+        grid.to_str().unwrap(),
+    ]);
     assert_error(&out, &["grid.toml:"]);
 }
 
 #[test]
 fn missing_models_say_how_to_install_them() {
-    let out = chunkbench(&["run", "--dataset", fixture().to_str().unwrap(), "--strategies", "fixed:size=64"]);
+    let out = chunkbench(&[
+        "run",
+        "--dataset",
+        fixture().to_str().unwrap(),
+        "--strategies",
+        "fixed:size=64",
+    ]);
     assert_error(&out, &["/nonexistent-models-dir-for-tests", "make models"]);
 }
 
@@ -123,9 +207,18 @@ fn chunk_prints_code_point_spans() {
     let file = fixture().join("documents/sourdough-notes.md");
     let text = std::fs::read_to_string(&file).unwrap();
     let chars: Vec<char> = text.chars().collect();
-    for spec in ["fixed:size=20", "sliding:size=20,overlap=5,unit=chars", "recursive:size=30,splitter=markdown"] {
+    for spec in [
+        "fixed:size=20",
+        "sliding:size=20,overlap=5,unit=chars",
+        "recursive:size=30,splitter=markdown",
+    ] {
         let out = chunkbench(&["chunk", "--strategy", spec, file.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -133,9 +226,16 @@ fn chunk_prints_code_point_spans() {
             .collect();
         assert!(lines.len() > 2, "{spec}");
         for l in &lines {
-            let (s, e) = (l["start"].as_u64().unwrap() as usize, l["end"].as_u64().unwrap() as usize);
+            let (s, e) = (
+                l["start"].as_u64().unwrap() as usize,
+                l["end"].as_u64().unwrap() as usize,
+            );
             let expected: String = chars[s..e].iter().collect();
-            assert_eq!(l["text"].as_str().unwrap(), expected, "{spec}: code-point offsets");
+            assert_eq!(
+                l["text"].as_str().unwrap(),
+                expected,
+                "{spec}: code-point offsets"
+            );
         }
     }
 }

@@ -16,7 +16,9 @@ fn shared() -> Option<PathBuf> {
     match std::env::var_os("CHUNKBENCH_SHARED") {
         Some(p) => Some(PathBuf::from(p)),
         None => {
-            eprintln!("skipped: CHUNKBENCH_SHARED is not set (point it at the shared reference data)");
+            eprintln!(
+                "skipped: CHUNKBENCH_SHARED is not set (point it at the shared reference data)"
+            );
             None
         }
     }
@@ -36,7 +38,13 @@ fn metrics_reproduce_reference_per_question() {
     let Some(shared) = shared() else { return };
     let dataset = Dataset::load(&shared.join("datasets/chroma-general")).unwrap();
     assert_eq!(dataset.questions.len(), 472);
-    let doc_of = |corpus: &str| dataset.documents.iter().position(|d| d.id == corpus).unwrap();
+    let doc_of = |corpus: &str| {
+        dataset
+            .documents
+            .iter()
+            .position(|d| d.id == corpus)
+            .unwrap()
+    };
     let reference = shared.join("reference/chroma-minilm");
     for config in ["fixed_200_0", "recursive_tok_200_0", "cluster_200"] {
         let chunks: Vec<Range> = parse_lines(&reference.join(format!("{config}.chunks.jsonl")))
@@ -61,7 +69,11 @@ fn metrics_reproduce_reference_per_question() {
                 .iter()
                 .map(|g| {
                     let c = &dataset.documents[g.doc].chars;
-                    Range::new(g.doc, c.byte_to_char(g.start).unwrap(), c.byte_to_char(g.end).unwrap())
+                    Range::new(
+                        g.doc,
+                        c.byte_to_char(g.start).unwrap(),
+                        c.byte_to_char(g.end).unwrap(),
+                    )
                 })
                 .collect();
             let retrieved: Vec<Range> = r["hnsw_ids"]
@@ -71,7 +83,11 @@ fn metrics_reproduce_reference_per_question() {
                 .map(|id| chunks[id.as_u64().unwrap() as usize])
                 .collect();
             let got = retrieval_scores(&gold, &retrieved);
-            for (name, ours) in [("recall", got.recall), ("precision", got.precision), ("iou", got.iou)] {
+            for (name, ours) in [
+                ("recall", got.recall),
+                ("precision", got.precision),
+                ("iou", got.iou),
+            ] {
                 let theirs = r[name].as_f64().unwrap();
                 assert!(
                     (ours - theirs).abs() < 1e-9,

@@ -101,7 +101,10 @@ pub(crate) mod testing {
         for s in spans {
             assert!(s.start < s.end, "empty span {s:?}");
             assert!(s.end <= text.len(), "span {s:?} past the end");
-            assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "{s:?}");
+            assert!(
+                text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+                "{s:?}"
+            );
             assert!(s.start >= prev_start, "spans out of order at {s:?}");
             prev_start = s.start;
         }

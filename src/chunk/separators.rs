@@ -156,7 +156,13 @@ mod tests {
         let text = "First para here.\n\nSecond one is longer than twenty.\n\nThird.";
         assert_eq!(
             chunks(text, 20, 0),
-            ["First para here.", "Second one is", "longer than twenty", ".", "Third."]
+            [
+                "First para here.",
+                "Second one is",
+                "longer than twenty",
+                ".",
+                "Third."
+            ]
         );
     }
 

@@ -62,7 +62,10 @@ pub fn token_offsets(bpe: &CoreBPE, text: &str) -> Vec<usize> {
     let mut at = 0;
     for t in &tokens {
         offsets.push(at);
-        at += bpe.decode_bytes(std::slice::from_ref(t)).map(|b| b.len()).unwrap_or(0);
+        at += bpe
+            .decode_bytes(std::slice::from_ref(t))
+            .map(|b| b.len())
+            .unwrap_or(0);
     }
     offsets.push(at);
     debug_assert_eq!(at, text.len());

@@ -28,13 +28,19 @@ impl Window {
             (false, o) => o.unwrap_or(0),
             (true, None) => size / 2,
             (true, Some(0)) => {
-                return Err(p.error("a sliding window needs overlap >= 1; use the `fixed` family for overlap 0"))
+                return Err(p.error(
+                    "a sliding window needs overlap >= 1; use the `fixed` family for overlap 0",
+                ))
             }
             (true, Some(o)) => o,
         };
         check_overlap(&p, size, overlap)?;
         p.finish(&["size", "overlap", "unit"])?;
-        Ok(Window { size, overlap, unit })
+        Ok(Window {
+            size,
+            overlap,
+            unit,
+        })
     }
 
     /// Window boundaries over `n` units: `(first, last_exclusive)` unit indices.
@@ -94,7 +100,10 @@ mod tests {
     fn char_windows_tile_the_text() {
         let text = "abcdefghij";
         let spans = window("fixed:size=4,unit=chars").chunk(text);
-        assert_eq!(spans, vec![Span::new(0, 4), Span::new(4, 8), Span::new(8, 10)]);
+        assert_eq!(
+            spans,
+            vec![Span::new(0, 4), Span::new(4, 8), Span::new(8, 10)]
+        );
     }
 
     #[test]
@@ -122,6 +131,9 @@ mod tests {
     fn overlap_must_be_smaller_than_size() {
         let s = Strategy::parse("fixed:size=10,overlap=10").unwrap();
         let e = Window::from_strategy(&s, false).unwrap_err().to_string();
-        assert!(e.contains("overlap (10) must be smaller than size (10)"), "{e}");
+        assert!(
+            e.contains("overlap (10) must be smaller than size (10)"),
+            "{e}"
+        );
     }
 }

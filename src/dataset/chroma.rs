@@ -36,7 +36,9 @@ pub fn load(path: &Path) -> Result<RawDataset> {
             Error::dataset(
                 &qpath,
                 Some(1),
-                format!("missing column {name:?}; the header must be question,references,corpus_id"),
+                format!(
+                    "missing column {name:?}; the header must be question,references,corpus_id"
+                ),
             )
         })
     };
@@ -47,7 +49,10 @@ pub fn load(path: &Path) -> Result<RawDataset> {
             let line = e.position().map(|p| p.line() as usize);
             Error::dataset(&qpath, line, format!("malformed CSV record: {e}"))
         })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(row + 2);
+        let line = record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(row + 2);
         let field = |i: usize| record.get(i).unwrap_or("").to_string();
         let refs: Vec<Reference> = serde_json::from_str(&field(rc)).map_err(|e| {
             Error::dataset(

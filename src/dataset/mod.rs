@@ -119,7 +119,11 @@ impl Dataset {
                 first.line,
                 format!(
                     "{}{}{more}; run `chunkbench dataset validate {}` to list them all",
-                    first.question.as_ref().map(|q| format!("question {q}: ")).unwrap_or_default(),
+                    first
+                        .question
+                        .as_ref()
+                        .map(|q| format!("question {q}: "))
+                        .unwrap_or_default(),
                     first.message,
                     path.display()
                 ),

@@ -80,7 +80,11 @@ pub fn load(path: &Path) -> Result<RawDataset> {
         });
     }
     if questions.is_empty() {
-        return Err(Error::dataset(&qpath, None, "no questions; add at least one line"));
+        return Err(Error::dataset(
+            &qpath,
+            None,
+            "no questions; add at least one line",
+        ));
     }
     Ok(RawDataset {
         name: name_of(path),
@@ -97,7 +101,10 @@ pub(crate) fn load_documents(dir: &Path) -> Result<Vec<Document>> {
     let mut paths: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
-        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     paths.sort();
     if paths.is_empty() {
@@ -113,7 +120,10 @@ pub(crate) fn load_documents(dir: &Path) -> Result<Vec<Document>> {
             return Err(Error::dataset(
                 &p,
                 None,
-                format!("document id {id:?} is also used by {}; rename one of them", prev.path.display()),
+                format!(
+                    "document id {id:?} is also used by {}; rename one of them",
+                    prev.path.display()
+                ),
             ));
         }
         let text = read_document(&p)?;

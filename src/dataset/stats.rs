@@ -12,21 +12,38 @@ use crate::score::aggregate::median_p95;
 pub fn render(d: &Dataset) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "dataset {} ({:?} layout)", d.name, d.format);
-    let _ = writeln!(s, "\n{:<40} {:>10} {:>10} {:>10}", "document", "chars", "tokens", "questions");
+    let _ = writeln!(
+        s,
+        "\n{:<40} {:>10} {:>10} {:>10}",
+        "document", "chars", "tokens", "questions"
+    );
     let (mut tc, mut tt) = (0, 0);
     for (i, doc) in d.documents.iter().enumerate() {
         let chars = doc.chars.len_chars();
         let tokens = cl100k_tokens(&doc.text);
-        let qs = d.questions.iter().filter(|q| q.gold.iter().any(|g| g.doc == i)).count();
+        let qs = d
+            .questions
+            .iter()
+            .filter(|q| q.gold.iter().any(|g| g.doc == i))
+            .count();
         tc += chars;
         tt += tokens;
         let _ = writeln!(s, "{:<40} {:>10} {:>10} {:>10}", doc.id, chars, tokens, qs);
     }
-    let _ = writeln!(s, "{:<40} {:>10} {:>10} {:>10}", format!("total ({} documents)", d.documents.len()), tc, tt, d.questions.len());
+    let _ = writeln!(
+        s,
+        "{:<40} {:>10} {:>10} {:>10}",
+        format!("total ({} documents)", d.documents.len()),
+        tc,
+        tt,
+        d.questions.len()
+    );
 
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for q in &d.questions {
-        *kinds.entry(q.kind.clone().unwrap_or_else(|| "(none)".into())).or_default() += 1;
+        *kinds
+            .entry(q.kind.clone().unwrap_or_else(|| "(none)".into()))
+            .or_default() += 1;
     }
     let _ = writeln!(s, "\nquestions by kind:");
     for (k, n) in &kinds {

@@ -29,7 +29,10 @@ impl EmbeddingCache {
     /// Opens (or creates) the cache of embedder `id` under `dir`.
     pub fn open(dir: &Path, id: &str) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let file_name = format!("{}.bin", hex(&Sha256::digest(id.as_bytes()))[..16].to_owned());
+        let file_name = format!(
+            "{}.bin",
+            hex(&Sha256::digest(id.as_bytes()))[..16].to_owned()
+        );
         let path = dir.join(file_name);
         let mut map = HashMap::new();
         if path.exists() {
@@ -40,7 +43,8 @@ impl EmbeddingCache {
             let mut at = 0;
             while at + 36 <= bytes.len() {
                 let key: Key = bytes[at..at + 32].try_into().expect("32 bytes");
-                let dim = u32::from_le_bytes(bytes[at + 32..at + 36].try_into().expect("4 bytes")) as usize;
+                let dim = u32::from_le_bytes(bytes[at + 32..at + 36].try_into().expect("4 bytes"))
+                    as usize;
                 let end = at + 36 + dim * 4;
                 if end > bytes.len() {
                     break; // torn final record
@@ -144,7 +148,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
         let (a, b) = (c.key("a"), c.key("b"));
-        c.insert_all(vec![(a, vec![1.0, 2.0]), (b, vec![3.0, 4.0])]).unwrap();
+        c.insert_all(vec![(a, vec![1.0, 2.0]), (b, vec![3.0, 4.0])])
+            .unwrap();
         let path = c.path().to_path_buf();
         drop(c);
         // Tear the last record.
@@ -154,6 +159,9 @@ mod tests {
         let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
         assert_eq!(&*c.get(&a).unwrap(), &[1.0, 2.0]);
         assert!(c.get(&b).is_none());
-        assert_ne!(c.key("a"), EmbeddingCache::open(dir.path(), "other").unwrap().key("a"));
+        assert_ne!(
+            c.key("a"),
+            EmbeddingCache::open(dir.path(), "other").unwrap().key("a")
+        );
     }
 }

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use fastembed::{InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
+use fastembed::{
+    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
+};
 
 use super::models::{require, ORT_LIBRARY};
 use super::Embedder;
@@ -43,19 +45,33 @@ impl LocalModel {
             None => require(models_dir, ORT_LIBRARY)?,
         };
         let env = ort::init_from(&lib)
-            .map_err(|e| Error::Model(format!("cannot load ONNX Runtime from {}: {e}", lib.display())))?
+            .map_err(|e| {
+                Error::Model(format!(
+                    "cannot load ONNX Runtime from {}: {e}",
+                    lib.display()
+                ))
+            })?
             .with_name("chunkbench")
             .build()
-            .map_err(|e| Error::Model(format!("cannot start ONNX Runtime from {}: {e}", lib.display())))?;
+            .map_err(|e| {
+                Error::Model(format!(
+                    "cannot start ONNX Runtime from {}: {e}",
+                    lib.display()
+                ))
+            })?;
         let mut opts = InitOptionsUserDefined::new()
             .with_max_length(max_length)
             .with_environment(env);
         if threads > 0 {
             opts = opts.with_intra_threads(threads);
         }
-        let user_model = UserDefinedEmbeddingModel::new(onnx, tokenizer).with_pooling(Pooling::Mean);
+        let user_model =
+            UserDefinedEmbeddingModel::new(onnx, tokenizer).with_pooling(Pooling::Mean);
         let model = TextEmbedding::try_new_from_user_defined(user_model, opts).map_err(|e| {
-            Error::Model(format!("cannot load the embedding model in {}: {e}", dir.display()))
+            Error::Model(format!(
+                "cannot load the embedding model in {}: {e}",
+                dir.display()
+            ))
         })?;
         Ok(LocalModel {
             model,

@@ -46,7 +46,8 @@ pub fn embed_cached(
     for group in missing.chunks(batch.max(1)) {
         let batch_texts: Vec<&str> = group.iter().map(|&i| texts[i]).collect();
         let vectors = embedder.embed(&batch_texts)?;
-        let entries: Vec<(cache::Key, Vec<f32>)> = group.iter().map(|&i| keys[i]).zip(vectors).collect();
+        let entries: Vec<(cache::Key, Vec<f32>)> =
+            group.iter().map(|&i| keys[i]).zip(vectors).collect();
         cache.insert_all(entries)?;
         done += group.len();
         progress(done, total);

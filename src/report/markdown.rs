@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{Exporter, f4};
+use super::{f4, Exporter};
 use crate::error::Result;
 use crate::run::results::{GroupSummary, RunResults};
 use crate::score::aggregate::MeanStd;
@@ -30,7 +30,11 @@ impl Exporter for SummaryMarkdown {
         let _ = writeln!(s, "| strategy | chunks | mean / p95 / max tokens | recall | precision | IoU | precision_Ω |");
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
         for st in &r.strategies {
-            let all = st.summary.iter().find(|g| g.corpus == "all").expect("all row");
+            let all = st
+                .summary
+                .iter()
+                .find(|g| g.corpus == "all")
+                .expect("all row");
             let _ = writeln!(
                 s,
                 "| {} | {} | {:.1} / {:.0} / {} | {} | {} | {} | {} |",
@@ -47,10 +51,15 @@ impl Exporter for SummaryMarkdown {
         }
         for corpus in &r.dataset.corpora {
             let _ = writeln!(s, "\n## {corpus}\n");
-            let _ = writeln!(s, "| strategy | questions | chunks | recall | precision | IoU | precision_Ω |");
+            let _ = writeln!(
+                s,
+                "| strategy | questions | chunks | recall | precision | IoU | precision_Ω |"
+            );
             let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
             for st in &r.strategies {
-                let Some(g): Option<&GroupSummary> = st.summary.iter().find(|g| &g.corpus == corpus) else {
+                let Some(g): Option<&GroupSummary> =
+                    st.summary.iter().find(|g| &g.corpus == corpus)
+                else {
                     continue;
                 };
                 let _ = writeln!(

@@ -6,7 +6,13 @@ use crate::run::results::{RunResults, Timings};
 
 /// Renders the overall table (one line per strategy) and the cost line.
 pub fn summary(r: &RunResults, t: &Timings) -> String {
-    let name_w = r.strategies.iter().map(|s| s.name.chars().count()).max().unwrap_or(8).max(8);
+    let name_w = r
+        .strategies
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -14,7 +20,11 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         "strategy", "chunks", "tokens", "recall", "precision", "IoU", "precision_Ω"
     );
     for st in &r.strategies {
-        let all = st.summary.iter().find(|g| g.corpus == "all").expect("all row");
+        let all = st
+            .summary
+            .iter()
+            .find(|g| g.corpus == "all")
+            .expect("all row");
         let cell = |m: &crate::score::aggregate::MeanStd| format!("{:.4} ± {:.3}", m.mean, m.std);
         let _ = writeln!(
             s,

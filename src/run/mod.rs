@@ -99,7 +99,10 @@ pub fn run(
         .collect();
     bar.finish_and_clear();
     let mut chunked: Vec<Chunked> = (0..chunkers.len())
-        .map(|_| Chunked { chunks: Vec::new(), cpu_seconds: 0.0 })
+        .map(|_| Chunked {
+            chunks: Vec::new(),
+            cpu_seconds: 0.0,
+        })
         .collect();
     for (&(s, d), (out, secs)) in pairs.iter().zip(spans) {
         chunked[s].chunks.extend(out.into_iter().map(|sp| (d, sp)));
@@ -186,7 +189,14 @@ pub fn run(
         .enumerate()
         .map(|(s, c)| {
             let vecs = &vectors[offsets[s]..offsets[s] + c.chunks.len()];
-            score_strategy(&config.strategies[s], dataset, c, vecs, question_vectors, config.k)
+            score_strategy(
+                &config.strategies[s],
+                dataset,
+                c,
+                vecs,
+                question_vectors,
+                config.k,
+            )
         })
         .collect();
     timings.score_seconds = t.elapsed().as_secs_f64();
@@ -239,8 +249,10 @@ fn score_strategy(
         let c = &docs[d].chars;
         Range::new(
             d,
-            c.byte_to_char(start).expect("chunk spans are on char boundaries"),
-            c.byte_to_char(end).expect("chunk spans are on char boundaries"),
+            c.byte_to_char(start)
+                .expect("chunk spans are on char boundaries"),
+            c.byte_to_char(end)
+                .expect("chunk spans are on char boundaries"),
         )
     };
     let ranges: Vec<Range> = chunked
@@ -259,14 +271,21 @@ fn score_strategy(
         .iter()
         .zip(question_vectors)
         .map(|(q, qv)| {
-            let gold: Vec<Range> = q.gold.iter().map(|g| char_range(g.doc, g.start, g.end)).collect();
+            let gold: Vec<Range> = q
+                .gold
+                .iter()
+                .map(|g| char_range(g.doc, g.start, g.end))
+                .collect();
             let hits = index.top_k(qv, k);
             let retrieved: Vec<Range> = hits.iter().map(|&(i, _)| ranges[i]).collect();
             let scores = retrieval_scores(&gold, &retrieved);
             let mut gold_docs: Vec<usize> = gold.iter().map(|g| g.doc).collect();
             gold_docs.sort_unstable();
             gold_docs.dedup();
-            let candidates: Vec<Range> = gold_docs.iter().flat_map(|&d| by_doc[d].iter().copied()).collect();
+            let candidates: Vec<Range> = gold_docs
+                .iter()
+                .flat_map(|&d| by_doc[d].iter().copied())
+                .collect();
             QuestionResult {
                 id: q.id.clone(),
                 corpus: q.corpus.clone(),
@@ -296,7 +315,11 @@ fn score_strategy(
     let chunks = chunk_stats(&token_sizes, &char_sizes);
 
     let mut summary = Vec::new();
-    for corpus in dataset.corpora().into_iter().chain(std::iter::once("all".to_string())) {
+    for corpus in dataset
+        .corpora()
+        .into_iter()
+        .chain(std::iter::once("all".to_string()))
+    {
         let qs: Vec<&QuestionResult> = questions
             .iter()
             .filter(|q| corpus == "all" || q.corpus == corpus)
@@ -309,7 +332,8 @@ fn score_strategy(
                 .map(|d| by_doc[d].len())
                 .unwrap_or(0)
         };
-        let col = |f: fn(&QuestionResult) -> f64| mean_std(&qs.iter().map(|q| f(q)).collect::<Vec<_>>());
+        let col =
+            |f: fn(&QuestionResult) -> f64| mean_std(&qs.iter().map(|q| f(q)).collect::<Vec<_>>());
         summary.push(GroupSummary {
             corpus,
             questions: qs.len(),

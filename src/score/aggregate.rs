@@ -16,11 +16,19 @@ pub struct MeanStd {
 pub fn mean_std(xs: &[f64]) -> MeanStd {
     let n = xs.len();
     if n == 0 {
-        return MeanStd { mean: 0.0, std: 0.0, n };
+        return MeanStd {
+            mean: 0.0,
+            std: 0.0,
+            n,
+        };
     }
     let mean = xs.iter().sum::<f64>() / n as f64;
     let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
-    MeanStd { mean, std: var.sqrt(), n }
+    MeanStd {
+        mean,
+        std: var.sqrt(),
+        n,
+    }
 }
 
 /// Median and 95th percentile (nearest rank) of sizes.

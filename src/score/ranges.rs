@@ -38,7 +38,9 @@ pub fn union(mut ranges: Vec<Range>) -> Vec<Range> {
     let mut out: Vec<Range> = Vec::with_capacity(ranges.len());
     for r in ranges {
         match out.last_mut() {
-            Some(last) if last.doc == r.doc && r.start <= last.end => last.end = last.end.max(r.end),
+            Some(last) if last.doc == r.doc && r.start <= last.end => {
+                last.end = last.end.max(r.end)
+            }
             _ => out.push(r),
         }
     }
@@ -55,7 +57,10 @@ pub fn difference(a: &[Range], b: &[Range]) -> Vec<Range> {
     let mut out = Vec::new();
     for r in a {
         let mut cur = r.start;
-        for x in b.iter().filter(|x| x.doc == r.doc && x.end > r.start && x.start < r.end) {
+        for x in b
+            .iter()
+            .filter(|x| x.doc == r.doc && x.end > r.start && x.start < r.end)
+        {
             if x.start > cur {
                 out.push(Range::new(r.doc, cur, x.start));
             }
@@ -74,13 +79,20 @@ mod tests {
 
     #[test]
     fn union_merges_touching() {
-        let u = union(vec![Range::new(0, 5, 8), Range::new(0, 0, 5), Range::new(1, 0, 2)]);
+        let u = union(vec![
+            Range::new(0, 5, 8),
+            Range::new(0, 0, 5),
+            Range::new(1, 0, 2),
+        ]);
         assert_eq!(u, vec![Range::new(0, 0, 8), Range::new(1, 0, 2)]);
     }
 
     #[test]
     fn difference_cuts_holes() {
-        let d = difference(&[Range::new(0, 0, 10)], &[Range::new(0, 2, 4), Range::new(0, 8, 12)]);
+        let d = difference(
+            &[Range::new(0, 0, 10)],
+            &[Range::new(0, 2, 4), Range::new(0, 8, 12)],
+        );
         assert_eq!(d, vec![Range::new(0, 0, 2), Range::new(0, 4, 8)]);
     }
 }

@@ -1,0 +1,28 @@
+# chunkbench — the two commands of the README, and their parts.
+#   make run    fetch the models (once), build, and run the default benchmark
+#   make test   fetch the models (once), check formatting and lints, run every test
+# Models go to $CHUNKBENCH_MODELS or ~/.cache/chunkbench/models (see scripts/fetch-models.sh).
+
+CARGO ?= cargo
+
+.PHONY: run test models build lint bench
+
+run: models build
+	./target/release/chunkbench run
+
+test: models lint
+	$(CARGO) test --all-targets
+	$(CARGO) test --doc
+
+models:
+	bash scripts/fetch-models.sh
+
+build:
+	$(CARGO) build --release
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+bench:
+	$(CARGO) bench --bench chunkers
