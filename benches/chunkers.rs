@@ -5,7 +5,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use chunkbench::chunk;
+use chunkbench::chunk::{self, NoEmbeddings};
 use chunkbench::strategy::Strategy;
 
 fn corpus() -> String {
@@ -46,7 +46,11 @@ fn chunkers(c: &mut Criterion) {
     ] {
         let chunker = chunk::build(&Strategy::parse(spec).unwrap()).unwrap();
         group.bench_function(spec, |b| {
-            b.iter(|| chunker.chunk(std::hint::black_box(&text)))
+            b.iter(|| {
+                chunker
+                    .chunk(std::hint::black_box(&text), &NoEmbeddings)
+                    .unwrap()
+            })
         });
     }
     group.finish();

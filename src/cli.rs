@@ -91,6 +91,8 @@ pub struct ChunkArgs {
     pub strategy: String,
     /// The text file to chunk (UTF-8)
     pub file: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::chunk::{self, sizer::cl100k_tokens};
-use crate::cli::{ChunkArgs, Cli, Command, DatasetCommand, RunArgs};
+use crate::cli::{ChunkArgs, Cli, Command, DatasetCommand, ModelArgs, RunArgs};
 use crate::dataset::{read_document, stats, RawDataset};
 use crate::embed::{local::LocalModel, local::MINILM, models, EmbeddingCache};
 use crate::error::{Error, Result};
@@ -37,10 +37,7 @@ fn run_command(args: RunArgs) -> Result<i32> {
         .unwrap_or_else(|| default_out(&args.dataset, &args.strategies));
     let dataset = crate::dataset::Dataset::load(&args.dataset)?;
     let progress = Progress::new(args.quiet);
-    let models_dir = models::models_dir(args.model.models_dir.as_deref());
-    let mut embedder = LocalModel::load(&models_dir, MINILM, MAX_TOKENS, args.model.threads)?;
-    let cache_dir = models::embeddings_dir(args.model.cache_dir.as_deref());
-    let mut cache = EmbeddingCache::open(&cache_dir, crate::embed::Embedder::id(&embedder))?;
+    let (mut embedder, mut cache) = open_embedder(&args.model)?;
     let config = RunConfig {
         dataset,
         dataset_path: args.dataset.clone(),
@@ -76,6 +73,15 @@ fn run_command(args: RunArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// Loads the local model and opens its cache, as the model flags say.
+fn open_embedder(args: &ModelArgs) -> Result<(LocalModel, EmbeddingCache)> {
+    let models_dir = models::models_dir(args.models_dir.as_deref());
+    let embedder = LocalModel::load(&models_dir, MINILM, MAX_TOKENS, args.threads)?;
+    let cache_dir = models::embeddings_dir(args.cache_dir.as_deref());
+    let cache = EmbeddingCache::open(&cache_dir, crate::embed::Embedder::id(&embedder))?;
+    Ok((embedder, cache))
+}
+
 /// `results/<dataset>-<first grid or "custom">`.
 fn default_out(dataset: &Path, strategies: &[String]) -> PathBuf {
     let ds = crate::dataset::name_of(dataset);
@@ -93,10 +99,18 @@ fn chunk_command(args: ChunkArgs) -> Result<i32> {
     let strategy = Strategy::parse(&args.strategy)?;
     let chunker = chunk::build(&strategy)?;
     let text = read_document(&args.file)?;
+    let spans = if chunker.needs_embeddings() {
+        let (mut embedder, mut cache) = open_embedder(&args.model)?;
+        let env =
+            crate::embed::SharedEmbedder::new(&mut embedder, &mut cache, args.model.batch as usize);
+        chunker.chunk(&text, &env)?
+    } else {
+        chunker.chunk(&text, &chunk::NoEmbeddings)?
+    };
     let index = crate::text::CharIndex::new(&text);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for span in chunker.chunk(&text) {
+    for span in spans {
         let piece = &text[span.start..span.end];
         let line = serde_json::json!({
             "start": index.byte_to_char(span.start),

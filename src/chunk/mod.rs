@@ -39,7 +39,30 @@ impl Span {
 /// Splits one document into spans. Implementations must return non-empty spans on char
 /// boundaries, ordered by start.
 pub trait Chunker: Send + Sync {
-    fn chunk(&self, text: &str) -> Vec<Span>;
+    /// Chunks one document. `env` gives embedding-based chunkers access to the (cached) embedder.
+    fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>>;
+
+    /// Whether [`Chunker::chunk`] calls [`ChunkEnv::embed`] (the caller then provides a model).
+    fn needs_embeddings(&self) -> bool {
+        false
+    }
+}
+
+/// What a chunker may use besides the text: the run's embedder, behind its cache.
+pub trait ChunkEnv: Sync {
+    /// Unit-length embeddings of `texts`, in order.
+    fn embed(&self, texts: &[&str]) -> Result<Vec<std::sync::Arc<[f32]>>>;
+}
+
+/// An environment without a model, for chunkers that need none.
+pub struct NoEmbeddings;
+
+impl ChunkEnv for NoEmbeddings {
+    fn embed(&self, _texts: &[&str]) -> Result<Vec<std::sync::Arc<[f32]>>> {
+        Err(crate::error::Error::Usage(
+            "this strategy needs an embedding model, but none was loaded".into(),
+        ))
+    }
 }
 
 /// Every family this build knows, with the parameters each takes, for `--help` and errors.

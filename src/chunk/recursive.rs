@@ -7,7 +7,7 @@ use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
 
 use super::separators::SeparatorSplitter;
 use super::sizer::UnitSizer;
-use super::{check_overlap, Chunker, Span, Unit};
+use super::{check_overlap, ChunkEnv, Chunker, Span, Unit};
 use crate::error::Result;
 use crate::strategy::{Params, Strategy};
 
@@ -54,14 +54,14 @@ pub struct Text(TextSplitter<UnitSizer>);
 pub struct Markdown(MarkdownSplitter<UnitSizer>);
 
 impl Chunker for Text {
-    fn chunk(&self, text: &str) -> Vec<Span> {
-        spans(self.0.chunk_indices(text))
+    fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
+        Ok(spans(self.0.chunk_indices(text)))
     }
 }
 
 impl Chunker for Markdown {
-    fn chunk(&self, text: &str) -> Vec<Span> {
-        spans(self.0.chunk_indices(text))
+    fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
+        Ok(spans(self.0.chunk_indices(text)))
     }
 }
 
@@ -75,6 +75,7 @@ fn spans<'t>(it: impl Iterator<Item = (usize, &'t str)>) -> Vec<Span> {
 mod tests {
     use super::*;
     use crate::chunk::testing::assert_valid;
+    use crate::chunk::NoEmbeddings;
 
     #[test]
     fn markdown_and_text_spans_are_exact() {
@@ -86,7 +87,7 @@ mod tests {
             "recursive:size=30,splitter=chroma",
         ] {
             let c = from_strategy(&Strategy::parse(spec).unwrap()).unwrap();
-            let spans = c.chunk(&text);
+            let spans = c.chunk(&text, &NoEmbeddings).unwrap();
             assert!(!spans.is_empty(), "{spec}");
             assert_valid(&text, &spans);
         }

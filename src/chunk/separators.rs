@@ -12,7 +12,8 @@
 //! Because chunks are emitted as spans, repeated text keeps its own position (the reference
 //! re-locates chunk text with `str.find` and maps repeats to their first copy).
 
-use super::{Chunker, Span, Unit};
+use super::{ChunkEnv, Chunker, Span, Unit};
+use crate::error::Result;
 use crate::text::trim_range;
 
 /// Chroma's default separator list.
@@ -122,20 +123,22 @@ fn split_keeping_separator(piece: &str, separator: &str, base: usize) -> Vec<Spa
 }
 
 impl Chunker for SeparatorSplitter {
-    fn chunk(&self, text: &str) -> Vec<Span> {
+    fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let mut out = Vec::new();
         self.split(text, Span::new(0, text.len()), &self.separators, &mut out);
-        out
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunk::NoEmbeddings;
 
     fn chunks(text: &str, size: usize, overlap: usize) -> Vec<&str> {
         SeparatorSplitter::chroma(size, overlap, Unit::Chars)
-            .chunk(text)
+            .chunk(text, &NoEmbeddings)
+            .unwrap()
             .iter()
             .map(|s| &text[s.start..s.end])
             .collect::<Vec<_>>()

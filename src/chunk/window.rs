@@ -4,7 +4,7 @@
 //! character are moved forward to the next char boundary, so consecutive non-overlapping windows
 //! tile the text exactly.
 
-use super::{check_overlap, Chunker, Span, Unit};
+use super::{check_overlap, ChunkEnv, Chunker, Span, Unit};
 use crate::error::Result;
 use crate::strategy::{Params, Strategy};
 use crate::text::ceil_char_boundary;
@@ -64,7 +64,7 @@ impl Window {
 }
 
 impl Chunker for Window {
-    fn chunk(&self, text: &str) -> Vec<Span> {
+    fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let offsets: Vec<usize> = match self.unit.bpe() {
             Some(bpe) => super::sizer::token_offsets(bpe, text),
             None => text
@@ -74,7 +74,8 @@ impl Chunker for Window {
                 .collect(),
         };
         let n = offsets.len() - 1;
-        self.windows(n)
+        Ok(self
+            .windows(n)
             .map(|(a, b)| {
                 Span::new(
                     ceil_char_boundary(text, offsets[a]),
@@ -82,7 +83,7 @@ impl Chunker for Window {
                 )
             })
             .filter(|s| !s.is_empty())
-            .collect()
+            .collect())
     }
 }
 
@@ -90,6 +91,7 @@ impl Chunker for Window {
 mod tests {
     use super::*;
     use crate::chunk::testing::assert_valid;
+    use crate::chunk::NoEmbeddings;
 
     fn window(spec: &str) -> Window {
         let s = Strategy::parse(spec).unwrap();
@@ -99,7 +101,9 @@ mod tests {
     #[test]
     fn char_windows_tile_the_text() {
         let text = "abcdefghij";
-        let spans = window("fixed:size=4,unit=chars").chunk(text);
+        let spans = window("fixed:size=4,unit=chars")
+            .chunk(text, &NoEmbeddings)
+            .unwrap();
         assert_eq!(
             spans,
             vec![Span::new(0, 4), Span::new(4, 8), Span::new(8, 10)]
@@ -109,7 +113,9 @@ mod tests {
     #[test]
     fn sliding_windows_overlap_and_stop_at_end() {
         let text = "abcdefghij";
-        let spans = window("sliding:size=4,overlap=2,unit=chars").chunk(text);
+        let spans = window("sliding:size=4,overlap=2,unit=chars")
+            .chunk(text, &NoEmbeddings)
+            .unwrap();
         let got: Vec<&str> = spans.iter().map(|s| &text[s.start..s.end]).collect();
         assert_eq!(got, ["abcd", "cdef", "efgh", "ghij"]);
     }
@@ -118,7 +124,7 @@ mod tests {
     fn token_windows_respect_size_and_boundaries() {
         let text = "Ünïcödé text — with emoji 😀😀😀 and plenty of words to split. ".repeat(20);
         let w = window("fixed:size=16");
-        let spans = w.chunk(&text);
+        let spans = w.chunk(&text, &NoEmbeddings).unwrap();
         assert_valid(&text, &spans);
         assert_eq!(spans.first().unwrap().start, 0);
         assert_eq!(spans.last().unwrap().end, text.len());

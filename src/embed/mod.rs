@@ -19,6 +19,39 @@ pub trait Embedder: Send {
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
 }
 
+/// An embedder and its cache behind a lock, shareable across the threads that chunk documents
+/// (embedding-based chunkers call it through [`crate::chunk::ChunkEnv`]).
+pub struct SharedEmbedder<'a> {
+    inner: std::sync::Mutex<(&'a mut dyn Embedder, &'a mut EmbeddingCache)>,
+    batch: usize,
+}
+
+impl<'a> SharedEmbedder<'a> {
+    pub fn new(
+        embedder: &'a mut dyn Embedder,
+        cache: &'a mut EmbeddingCache,
+        batch: usize,
+    ) -> Self {
+        SharedEmbedder {
+            inner: std::sync::Mutex::new((embedder, cache)),
+            batch,
+        }
+    }
+
+    /// Gives the embedder and cache back.
+    pub fn into_inner(self) -> (&'a mut dyn Embedder, &'a mut EmbeddingCache) {
+        self.inner.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl crate::chunk::ChunkEnv for SharedEmbedder<'_> {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<std::sync::Arc<[f32]>>> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (embedder, cache) = &mut *guard;
+        embed_cached(&mut **embedder, cache, texts, self.batch, |_, _| {})
+    }
+}
+
 /// Embeds `texts` through the cache: only texts not cached yet reach the embedder, in batches of
 /// `batch` sorted by length (so padding is small), each batch written to the cache as soon as it is
 /// computed (an interrupted run keeps its work). `progress` is called with the number of texts

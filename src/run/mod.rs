@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::chunk::{self, sizer::cl100k_tokens, Span};
 use crate::dataset::Dataset;
-use crate::embed::{embed_cached, Embedder, EmbeddingCache};
+use crate::embed::{embed_cached, Embedder, EmbeddingCache, SharedEmbedder};
 use crate::error::{Error, Result};
 use crate::output::Progress;
 use crate::retrieve::Index;
@@ -88,15 +88,23 @@ pub fn run(
         .flat_map(|s| (0..dataset.documents.len()).map(move |d| (s, d)))
         .collect();
     let bar = progress.bar("chunking", pairs.len() as u64);
+    let env = SharedEmbedder::new(embedder, cache, config.batch);
     let spans: Vec<(Vec<Span>, f64)> = pairs
         .par_iter()
         .map(|&(s, d)| {
             let t = Instant::now();
-            let out = chunkers[s].chunk(&dataset.documents[d].text);
+            let doc = &dataset.documents[d];
+            let out = chunkers[s].chunk(&doc.text, &env).map_err(|e| {
+                Error::Usage(format!(
+                    "strategy {:?} failed on document {:?}: {e}",
+                    config.strategies[s].name, doc.id
+                ))
+            })?;
             bar.inc(1);
-            (out, t.elapsed().as_secs_f64())
+            Ok((out, t.elapsed().as_secs_f64()))
         })
-        .collect();
+        .collect::<Result<_>>()?;
+    let (embedder, cache) = env.into_inner();
     bar.finish_and_clear();
     let mut chunked: Vec<Chunked> = (0..chunkers.len())
         .map(|_| Chunked {
@@ -134,20 +142,22 @@ pub fn run(
                 .count()
         })
         .collect();
-    let missing_tokens: usize = {
-        let mut seen = std::collections::HashSet::new();
-        texts
-            .par_iter()
-            .map(|t| (cache.key(t), *t))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .filter(|(k, _)| !cache.contains(k) && seen.insert(*k))
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>()
-            .par_iter()
-            .map(|t| cl100k_tokens(t))
-            .sum()
-    };
+    let keyed: Vec<_> = texts.par_iter().map(|t| (cache.key(t), *t)).collect();
+    let mut distinct = std::collections::HashSet::new();
+    let mut missing: Vec<&str> = Vec::new();
+    for (k, t) in &keyed {
+        if distinct.insert(*k) && !cache.contains(k) {
+            missing.push(t);
+        }
+    }
+    let missing_tokens: usize = missing.par_iter().map(|t| cl100k_tokens(t)).sum();
+    let cached_distinct = distinct.len() - missing.len();
+    progress.note(&format!(
+        "embedding: {} texts, {} distinct, {cached_distinct} already in the cache; {} to embed ({missing_tokens} cl100k tokens)",
+        texts.len(),
+        distinct.len(),
+        missing.len()
+    ));
     let bar = progress.bar("embedding", 0);
     let mut reported_total = false;
     let mut new_total = 0;
@@ -156,10 +166,6 @@ pub fn run(
             new_total = total;
             bar.set_length(total as u64);
             reported_total = true;
-            let cached = texts.len() - total;
-            progress.note(&format!(
-                "embedding {total} new texts ({missing_tokens} cl100k tokens); {cached} served from the cache"
-            ));
         }
         bar.set_position(done as u64);
     })?;
@@ -167,7 +173,7 @@ pub fn run(
     timings.embed_seconds = t.elapsed().as_secs_f64();
     timings.embedded_tokens = missing_tokens;
     timings.embedded_texts = new_total;
-    timings.cached_texts = texts.len() - new_total;
+    timings.cached_texts = cached_distinct;
     timings.embed_tokens_per_second = if timings.embed_seconds > 0.0 {
         missing_tokens as f64 / timings.embed_seconds
     } else {

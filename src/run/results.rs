@@ -103,8 +103,11 @@ pub struct Timings {
     pub load_seconds: f64,
     pub chunk_seconds: f64,
     pub embed_seconds: f64,
+    /// Distinct texts embedded by this run (not in the cache before).
     pub embedded_texts: usize,
+    /// Distinct texts served from the cache.
     pub cached_texts: usize,
+    /// cl100k tokens of the texts embedded (before the model's truncation).
     pub embedded_tokens: usize,
     pub embed_tokens_per_second: f64,
     pub score_seconds: f64,
