@@ -77,6 +77,15 @@ pub struct RunArgs {
     /// Output directory [default: results/<dataset>-<grid>]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Share of a gold excerpt that must be retrieved for it to count as found (excerpt recall@k)
+    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    pub found_share: f64,
+    /// Bootstrap resamples for the 95% intervals
+    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N")]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap resampling
+    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_SEED, value_name = "N")]
+    pub seed: u64,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,

@@ -45,6 +45,9 @@ fn run_command(args: RunArgs) -> Result<i32> {
         k: args.k,
         batch: args.model.batch as usize,
         max_tokens: MAX_TOKENS,
+        found_share: args.found_share,
+        bootstrap: args.bootstrap,
+        seed: args.seed,
     };
     let output = run(&config, &mut embedder, &mut cache, &progress)?;
     let written = report::write_all(&out, &output.results)?;

@@ -63,7 +63,12 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
     run(&b, &cache, "1", &strategies);
     let t2 = timings(&b);
     assert_eq!(t2["embedded_texts"].as_u64(), Some(0), "{t2}");
-    for f in ["summary.csv", "summary.md", "results.json"] {
+    for f in [
+        "summary.csv",
+        "comparisons.csv",
+        "summary.md",
+        "results.json",
+    ] {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),
             std::fs::read(b.join(f)).unwrap(),
@@ -74,9 +79,16 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
     // The table has the documented columns and one row per strategy × corpus plus `all`.
     let csv = std::fs::read_to_string(a.join("summary.csv")).unwrap();
     let header = csv.lines().next().unwrap();
-    assert!(header.starts_with(
-        "strategy,corpus,questions,recall_mean,recall_std,precision_mean,precision_std,iou_mean,iou_std,precision_omega_mean,precision_omega_std,chunks,mean_chunk_tokens"
-    ));
+    for col in [
+        "strategy,corpus,questions,recall_mean,recall_std,recall_lo,recall_hi,precision_mean",
+        "iou_mean,iou_std",
+        "precision_omega_mean,precision_omega_std",
+        "mrr_mean",
+        "answer_support_mean",
+        "chunks,mean_chunk_tokens",
+    ] {
+        assert!(header.contains(col), "{col} missing from {header}");
+    }
     assert_eq!(csv.lines().count(), 1 + 4 * (3 + 1));
 
     // Real embeddings find the right document: questions about three unrelated topics.
@@ -89,7 +101,19 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
         .iter()
         .find(|g| g["corpus"] == "all")
         .unwrap();
-    assert!(all["recall"]["mean"].as_f64().unwrap() >= 0.6, "{all}");
+    let metric = |name: &str| {
+        all["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert!(metric("recall")["mean"].as_f64().unwrap() >= 0.6, "{all}");
+    let hit = metric("hit");
+    assert!(hit["lo"].as_f64().unwrap() <= hit["mean"].as_f64().unwrap());
+    assert!(hit["mean"].as_f64().unwrap() <= hit["hi"].as_f64().unwrap());
     for q in fixed["questions"].as_array().unwrap() {
         let top = &q["retrieved"][0]["doc"];
         let corpus = &q["corpus"];

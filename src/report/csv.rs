@@ -1,27 +1,35 @@
-//! `summary.csv`: one row per strategy × corpus, plus `all`.
+//! `summary.csv` (one row per strategy × corpus, plus `all`; for every metric its mean, population
+//! std and 95% bootstrap interval) and `comparisons.csv` (paired differences between strategies).
 
 use super::{f4, Exporter};
 use crate::error::{Error, Result};
-use crate::run::results::RunResults;
+use crate::run::results::{RunResults, METRICS};
 
 pub struct SummaryCsv;
+pub struct ComparisonsCsv;
 
-pub const COLUMNS: &[&str] = &[
-    "strategy",
-    "corpus",
-    "questions",
-    "recall_mean",
-    "recall_std",
-    "precision_mean",
-    "precision_std",
-    "iou_mean",
-    "iou_std",
-    "precision_omega_mean",
-    "precision_omega_std",
-    "chunks",
-    "mean_chunk_tokens",
-    "mean_chunk_chars",
-];
+/// The header of `summary.csv`.
+pub fn summary_columns() -> Vec<String> {
+    let mut cols: Vec<String> = ["strategy", "corpus", "questions"]
+        .map(String::from)
+        .to_vec();
+    for m in METRICS {
+        for suffix in ["mean", "std", "lo", "hi"] {
+            cols.push(format!("{}_{suffix}", m.name));
+        }
+    }
+    cols.extend(["chunks", "mean_chunk_tokens", "mean_chunk_chars"].map(String::from));
+    cols
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
+    w.into_inner()
+        .map_err(|e| Error::Usage(format!("cannot write CSV: {e}")))
+}
+
+fn err(e: csv::Error) -> Error {
+    Error::Usage(format!("cannot write CSV: {e}"))
+}
 
 impl Exporter for SummaryCsv {
     fn file_name(&self) -> &'static str {
@@ -30,30 +38,56 @@ impl Exporter for SummaryCsv {
 
     fn render(&self, results: &RunResults) -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let err = |e: csv::Error| Error::Usage(format!("cannot write CSV: {e}"));
-        w.write_record(COLUMNS).map_err(err)?;
+        w.write_record(summary_columns()).map_err(err)?;
         for s in &results.strategies {
             for g in &s.summary {
-                w.write_record([
-                    s.name.clone(),
-                    g.corpus.clone(),
-                    g.questions.to_string(),
-                    f4(g.recall.mean),
-                    f4(g.recall.std),
-                    f4(g.precision.mean),
-                    f4(g.precision.std),
-                    f4(g.iou.mean),
-                    f4(g.iou.std),
-                    f4(g.precision_omega.mean),
-                    f4(g.precision_omega.std),
+                let mut row = vec![s.name.clone(), g.corpus.clone(), g.questions.to_string()];
+                for m in &g.metrics {
+                    row.extend([f4(m.stat.mean), f4(m.stat.std), f4(m.lo), f4(m.hi)]);
+                }
+                row.extend([
                     g.chunks.to_string(),
                     format!("{:.1}", s.chunks.tokens_mean),
                     format!("{:.1}", s.chunks.chars_mean),
-                ])
-                .map_err(err)?;
+                ]);
+                w.write_record(row).map_err(err)?;
             }
         }
-        w.into_inner()
-            .map_err(|e| Error::Usage(format!("cannot write CSV: {e}")))
+        finish(w)
+    }
+}
+
+impl Exporter for ComparisonsCsv {
+    fn file_name(&self) -> &'static str {
+        "comparisons.csv"
+    }
+
+    fn render(&self, results: &RunResults) -> Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "a",
+            "b",
+            "metric",
+            "diff_b_minus_a",
+            "lo",
+            "hi",
+            "questions",
+            "significant",
+        ])
+        .map_err(err)?;
+        for c in &results.comparisons {
+            w.write_record([
+                c.a.clone(),
+                c.b.clone(),
+                c.metric.clone(),
+                f4(c.diff),
+                f4(c.lo),
+                f4(c.hi),
+                c.n.to_string(),
+                c.significant.to_string(),
+            ])
+            .map_err(err)?;
+        }
+        finish(w)
     }
 }

@@ -1,16 +1,24 @@
-//! `summary.md`: the overall table, then one table per corpus, ready to paste into a post.
+//! `summary.md`: overall tables (span metrics, then rank metrics and answer support), paired
+//! differences against the best strategy, then one table per corpus — ready to paste into a post.
 
 use std::fmt::Write;
 
 use super::{f4, Exporter};
 use crate::error::Result;
-use crate::run::results::{GroupSummary, RunResults};
-use crate::score::aggregate::MeanStd;
+use crate::run::results::{MetricSummary, RunResults, StrategyResults};
 
 pub struct SummaryMarkdown;
 
-fn pm(m: &MeanStd) -> String {
-    format!("{} ± {}", f4(m.mean), f4(m.std))
+/// `mean [lo, hi]`.
+fn ci(m: &MetricSummary) -> String {
+    format!("{} [{}, {}]", f4(m.stat.mean), f4(m.lo), f4(m.hi))
+}
+
+fn all(s: &StrategyResults) -> &crate::run::results::GroupSummary {
+    s.summary
+        .iter()
+        .find(|g| g.corpus == "all")
+        .expect("all row")
 }
 
 impl Exporter for SummaryMarkdown {
@@ -23,18 +31,14 @@ impl Exporter for SummaryMarkdown {
         let _ = writeln!(s, "# chunkbench results: {}\n", r.dataset.name);
         let _ = writeln!(
             s,
-            "{} documents, {} questions; embedder {} (inputs truncated at {} word pieces); exact top-{} cosine retrieval over all chunks. Span metrics over {}; mean ± population std over questions.\n",
-            r.dataset.documents, r.dataset.questions, r.embedder.name, r.embedder.max_tokens, r.k, r.span_unit
+            "{} documents, {} questions; embedder {} (inputs truncated at {} word pieces); exact top-{} cosine retrieval over all chunks. Span metrics over {}. Each cell: mean over questions [95% bootstrap interval, {} resamples].\n",
+            r.dataset.documents, r.dataset.questions, r.embedder.name, r.embedder.max_tokens, r.k, r.span_unit, r.bootstrap_resamples
         );
-        let _ = writeln!(s, "## All questions\n");
-        let _ = writeln!(s, "| strategy | chunks | mean / p95 / max tokens | recall | precision | IoU | precision_Ω |");
+        let _ = writeln!(s, "## Span metrics, all questions\n");
+        let _ = writeln!(s, "| strategy | chunks | tokens mean / p95 / max | recall | precision | IoU | precision_Ω |");
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
         for st in &r.strategies {
-            let all = st
-                .summary
-                .iter()
-                .find(|g| g.corpus == "all")
-                .expect("all row");
+            let g = all(st);
             let _ = writeln!(
                 s,
                 "| {} | {} | {:.1} / {:.0} / {} | {} | {} | {} | {} |",
@@ -43,11 +47,92 @@ impl Exporter for SummaryMarkdown {
                 st.chunks.tokens_mean,
                 st.chunks.tokens_p95,
                 st.chunks.tokens_max,
-                pm(&all.recall),
-                pm(&all.precision),
-                pm(&all.iou),
-                pm(&all.precision_omega)
+                ci(g.metric("recall")),
+                ci(g.metric("precision")),
+                ci(g.metric("iou")),
+                ci(g.metric("precision_omega"))
             );
+        }
+        let _ = writeln!(s, "\n## Rank metrics and answer support, all questions\n");
+        let _ = writeln!(
+            s,
+            "Relevance by span overlap; an excerpt is found when {:.0}% of it is retrieved. Answer support: share of the gold answer's content words present in the retrieved text.\n",
+            r.found_share * 100.0
+        );
+        let _ = writeln!(
+            s,
+            "| strategy | hit@{k} | excerpt recall@{k} | MRR | nDCG@{k} | answer support |",
+            k = r.k
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+        for st in &r.strategies {
+            let g = all(st);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                st.name,
+                ci(g.metric("hit")),
+                ci(g.metric("excerpt_recall")),
+                ci(g.metric("mrr")),
+                ci(g.metric("ndcg")),
+                ci(g.metric("answer_support"))
+            );
+        }
+        if r.strategies.len() > 1 {
+            let best = r
+                .strategies
+                .iter()
+                .max_by(|a, b| {
+                    all(a)
+                        .metric("iou")
+                        .stat
+                        .mean
+                        .total_cmp(&all(b).metric("iou").stat.mean)
+                })
+                .expect("non-empty");
+            let _ = writeln!(
+                s,
+                "\n## Paired differences against the best IoU ({})\n",
+                best.name
+            );
+            let _ = writeln!(s, "Other strategy minus {}, over the same questions, with the 95% paired bootstrap interval; **bold** when the interval excludes 0.\n", best.name);
+            let _ = writeln!(s, "| strategy | Δ recall | Δ IoU | Δ precision_Ω | Δ MRR |");
+            let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+            for st in r.strategies.iter().filter(|x| x.name != best.name) {
+                let cell = |metric: &str| {
+                    let c = r.comparisons.iter().find(|c| {
+                        c.metric == metric
+                            && ((c.a == best.name && c.b == st.name)
+                                || (c.b == best.name && c.a == st.name))
+                    });
+                    match c {
+                        None => "–".to_string(),
+                        Some(c) => {
+                            let sign = if c.a == best.name { 1.0 } else { -1.0 };
+                            let (d, lo, hi) = if sign > 0.0 {
+                                (c.diff, c.lo, c.hi)
+                            } else {
+                                (-c.diff, -c.hi, -c.lo)
+                            };
+                            let text = format!("{:+.4} [{:+.4}, {:+.4}]", d, lo, hi);
+                            if c.significant {
+                                format!("**{text}**")
+                            } else {
+                                text
+                            }
+                        }
+                    }
+                };
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} |",
+                    st.name,
+                    cell("recall"),
+                    cell("iou"),
+                    cell("precision_omega"),
+                    cell("mrr")
+                );
+            }
         }
         for corpus in &r.dataset.corpora {
             let _ = writeln!(s, "\n## {corpus}\n");
@@ -57,9 +142,7 @@ impl Exporter for SummaryMarkdown {
             );
             let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
             for st in &r.strategies {
-                let Some(g): Option<&GroupSummary> =
-                    st.summary.iter().find(|g| &g.corpus == corpus)
-                else {
+                let Some(g) = st.summary.iter().find(|g| &g.corpus == corpus) else {
                     continue;
                 };
                 let _ = writeln!(
@@ -68,10 +151,10 @@ impl Exporter for SummaryMarkdown {
                     st.name,
                     g.questions,
                     g.chunks,
-                    pm(&g.recall),
-                    pm(&g.precision),
-                    pm(&g.iou),
-                    pm(&g.precision_omega)
+                    ci(g.metric("recall")),
+                    ci(g.metric("precision")),
+                    ci(g.metric("iou")),
+                    ci(g.metric("precision_omega"))
                 );
             }
         }

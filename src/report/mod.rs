@@ -23,6 +23,7 @@ pub trait Exporter {
 pub fn exporters() -> Vec<Box<dyn Exporter>> {
     vec![
         Box::new(csv::SummaryCsv),
+        Box::new(csv::ComparisonsCsv),
         Box::new(markdown::SummaryMarkdown),
         Box::new(json::ResultsJson),
     ]

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::run::results::{RunResults, Timings};
+use crate::run::results::{MetricSummary, RunResults, Timings};
 
-/// Renders the overall table (one line per strategy) and the cost line.
+/// Renders the overall table (one line per strategy, mean and 95% interval) and the cost line.
 pub fn summary(r: &RunResults, t: &Timings) -> String {
     let name_w = r
         .strategies
@@ -13,34 +13,43 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         .max()
         .unwrap_or(8)
         .max(8);
+    let cols = [
+        ("recall", "recall"),
+        ("precision", "precision"),
+        ("iou", "IoU"),
+        ("precision_omega", "precision_Ω"),
+        ("mrr", "MRR"),
+    ];
+    let cell = |m: &MetricSummary| format!("{:.3} [{:.3},{:.3}]", m.stat.mean, m.lo, m.hi);
     let mut s = String::new();
-    let _ = writeln!(
+    let _ = write!(
         s,
-        "{:<name_w$}  {:>6}  {:>7}  {:>15}  {:>15}  {:>15}  {:>15}",
-        "strategy", "chunks", "tokens", "recall", "precision", "IoU", "precision_Ω"
+        "{:<name_w$}  {:>6}  {:>6}",
+        "strategy", "chunks", "tokens"
     );
+    for (_, label) in cols {
+        let _ = write!(s, "  {label:>19}");
+    }
+    let _ = writeln!(s);
     for st in &r.strategies {
         let all = st
             .summary
             .iter()
             .find(|g| g.corpus == "all")
             .expect("all row");
-        let cell = |m: &crate::score::aggregate::MeanStd| format!("{:.4} ± {:.3}", m.mean, m.std);
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "{:<name_w$}  {:>6}  {:>7.1}  {:>15}  {:>15}  {:>15}  {:>15}",
-            st.name,
-            st.chunks.count,
-            st.chunks.tokens_mean,
-            cell(&all.recall),
-            cell(&all.precision),
-            cell(&all.iou),
-            cell(&all.precision_omega)
+            "{:<name_w$}  {:>6}  {:>6.1}",
+            st.name, st.chunks.count, st.chunks.tokens_mean
         );
+        for (name, _) in cols {
+            let _ = write!(s, "  {:>19}", cell(all.metric(name)));
+        }
+        let _ = writeln!(s);
     }
     let _ = writeln!(
         s,
-        "\n{} questions, k = {}. Time: {:.1} s total (chunking {:.1} s, embedding {:.1} s for {} new texts / {} tokens = {:.0} tokens/s, {} cached; scoring {:.1} s).",
+        "\n{} questions, k = {}, mean [95% bootstrap interval]. Time: {:.1} s total (chunking {:.1} s; embedding {:.1} s for {} new texts, {} cl100k tokens, {:.0} tokens/s; {} texts from the cache; scoring {:.1} s).",
         r.dataset.questions,
         r.k,
         t.total_seconds,

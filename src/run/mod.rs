@@ -2,10 +2,10 @@
 //! (rayon), embeds all chunk texts and questions once through the cache, retrieves and scores per
 //! strategy in parallel, and returns the results for the exporters.
 
+pub mod evaluate;
 pub mod results;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -15,10 +15,6 @@ use crate::dataset::Dataset;
 use crate::embed::{embed_cached, Embedder, EmbeddingCache, SharedEmbedder};
 use crate::error::{Error, Result};
 use crate::output::Progress;
-use crate::retrieve::Index;
-use crate::score::aggregate::{mean_std, median_p95};
-use crate::score::ranges::Range;
-use crate::score::span::{precision_omega, retrieval_scores};
 use crate::strategy::Strategy;
 use results::*;
 
@@ -33,6 +29,11 @@ pub struct RunConfig {
     pub batch: usize,
     /// The embedder's input limit in word pieces (for the report).
     pub max_tokens: usize,
+    /// Share of an excerpt that must be retrieved for it to count as found (excerpt recall).
+    pub found_share: f64,
+    /// Bootstrap resamples for the intervals, and their seed.
+    pub bootstrap: usize,
+    pub seed: u64,
 }
 
 /// Everything a run produces.
@@ -59,6 +60,15 @@ pub fn run(
 ) -> Result<RunOutput> {
     if config.k == 0 {
         return Err(Error::Usage("--k must be at least 1".into()));
+    }
+    if !(config.found_share > 0.0 && config.found_share <= 1.0) {
+        return Err(Error::Usage(format!(
+            "--found-share must be in (0, 1], got {}",
+            config.found_share
+        )));
+    }
+    if config.bootstrap == 0 {
+        return Err(Error::Usage("--bootstrap must be at least 1".into()));
     }
     if config.strategies.is_empty() {
         return Err(Error::Usage("no strategies to run".into()));
@@ -195,16 +205,21 @@ pub fn run(
         .enumerate()
         .map(|(s, c)| {
             let vecs = &vectors[offsets[s]..offsets[s] + c.chunks.len()];
-            score_strategy(
+            evaluate::score_strategy(
                 &config.strategies[s],
                 dataset,
-                c,
+                &c.chunks,
                 vecs,
                 question_vectors,
-                config.k,
+                &evaluate::Settings {
+                    k: config.k,
+                    found_share: config.found_share,
+                },
             )
         })
         .collect();
+    let (strategies, comparisons) =
+        evaluate::summarise(dataset, strategies, config.bootstrap, config.seed);
     timings.score_seconds = t.elapsed().as_secs_f64();
     timings.strategies = config
         .strategies
@@ -236,151 +251,11 @@ pub fn run(
         },
         k: config.k,
         span_unit: "characters (Unicode code points)".into(),
+        found_share: config.found_share,
+        bootstrap_resamples: config.bootstrap,
+        bootstrap_seed: config.seed,
         strategies,
+        comparisons,
     };
     Ok(RunOutput { results, timings })
-}
-
-/// Retrieval and scores of one strategy.
-fn score_strategy(
-    strategy: &Strategy,
-    dataset: &Dataset,
-    chunked: &Chunked,
-    vectors: &[Arc<[f32]>],
-    question_vectors: &[Arc<[f32]>],
-    k: usize,
-) -> StrategyResults {
-    let docs = &dataset.documents;
-    let char_range = |d: usize, start: usize, end: usize| {
-        let c = &docs[d].chars;
-        Range::new(
-            d,
-            c.byte_to_char(start)
-                .expect("chunk spans are on char boundaries"),
-            c.byte_to_char(end)
-                .expect("chunk spans are on char boundaries"),
-        )
-    };
-    let ranges: Vec<Range> = chunked
-        .chunks
-        .iter()
-        .map(|(d, sp)| char_range(*d, sp.start, sp.end))
-        .collect();
-    let mut by_doc: Vec<Vec<Range>> = vec![Vec::new(); docs.len()];
-    for r in &ranges {
-        by_doc[r.doc].push(*r);
-    }
-    let index = Index::new(vectors);
-
-    let questions: Vec<QuestionResult> = dataset
-        .questions
-        .iter()
-        .zip(question_vectors)
-        .map(|(q, qv)| {
-            let gold: Vec<Range> = q
-                .gold
-                .iter()
-                .map(|g| char_range(g.doc, g.start, g.end))
-                .collect();
-            let hits = index.top_k(qv, k);
-            let retrieved: Vec<Range> = hits.iter().map(|&(i, _)| ranges[i]).collect();
-            let scores = retrieval_scores(&gold, &retrieved);
-            let mut gold_docs: Vec<usize> = gold.iter().map(|g| g.doc).collect();
-            gold_docs.sort_unstable();
-            gold_docs.dedup();
-            let candidates: Vec<Range> = gold_docs
-                .iter()
-                .flat_map(|&d| by_doc[d].iter().copied())
-                .collect();
-            QuestionResult {
-                id: q.id.clone(),
-                corpus: q.corpus.clone(),
-                recall: scores.recall,
-                precision: scores.precision,
-                iou: scores.iou,
-                precision_omega: precision_omega(&gold, &candidates),
-                retrieved: hits
-                    .iter()
-                    .map(|&(i, score)| RetrievedChunk {
-                        doc: docs[ranges[i].doc].id.clone(),
-                        start: ranges[i].start,
-                        end: ranges[i].end,
-                        score,
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-
-    let token_sizes: Vec<usize> = chunked
-        .chunks
-        .iter()
-        .map(|(d, sp)| cl100k_tokens(&docs[*d].text[sp.start..sp.end]))
-        .collect();
-    let char_sizes: Vec<usize> = ranges.iter().map(Range::len).collect();
-    let chunks = chunk_stats(&token_sizes, &char_sizes);
-
-    let mut summary = Vec::new();
-    for corpus in dataset
-        .corpora()
-        .into_iter()
-        .chain(std::iter::once("all".to_string()))
-    {
-        let qs: Vec<&QuestionResult> = questions
-            .iter()
-            .filter(|q| corpus == "all" || q.corpus == corpus)
-            .collect();
-        let n_chunks = if corpus == "all" {
-            ranges.len()
-        } else {
-            docs.iter()
-                .position(|d| d.id == corpus)
-                .map(|d| by_doc[d].len())
-                .unwrap_or(0)
-        };
-        let col =
-            |f: fn(&QuestionResult) -> f64| mean_std(&qs.iter().map(|q| f(q)).collect::<Vec<_>>());
-        summary.push(GroupSummary {
-            corpus,
-            questions: qs.len(),
-            chunks: n_chunks,
-            recall: col(|q| q.recall),
-            precision: col(|q| q.precision),
-            iou: col(|q| q.iou),
-            precision_omega: col(|q| q.precision_omega),
-        });
-    }
-
-    StrategyResults {
-        name: strategy.name.clone(),
-        family: strategy.family.clone(),
-        params: strategy.params.clone(),
-        chunks,
-        summary,
-        questions,
-    }
-}
-
-fn chunk_stats(tokens: &[usize], chars: &[usize]) -> ChunkStats {
-    let mean = |xs: &[usize]| {
-        if xs.is_empty() {
-            0.0
-        } else {
-            xs.iter().sum::<usize>() as f64 / xs.len() as f64
-        }
-    };
-    let (tm, tp) = median_p95(tokens);
-    let (cm, cp) = median_p95(chars);
-    ChunkStats {
-        count: tokens.len(),
-        total_tokens: tokens.iter().sum(),
-        tokens_mean: mean(tokens),
-        tokens_median: tm,
-        tokens_p95: tp,
-        tokens_max: tokens.iter().copied().max().unwrap_or(0),
-        chars_mean: mean(chars),
-        chars_median: cm,
-        chars_p95: cp,
-        chars_max: chars.iter().copied().max().unwrap_or(0),
-    }
 }

@@ -15,7 +15,14 @@ pub struct RunResults {
     pub k: usize,
     /// How span metrics are measured (for readers of the JSON).
     pub span_unit: String,
+    /// An excerpt counts as found (excerpt recall) when this share of it is retrieved.
+    pub found_share: f64,
+    /// Bootstrap resamples and seed of the intervals.
+    pub bootstrap_resamples: usize,
+    pub bootstrap_seed: u64,
     pub strategies: Vec<StrategyResults>,
+    /// Paired differences between every two strategies on every metric, over all questions.
+    pub comparisons: Vec<Comparison>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,10 +77,99 @@ pub struct GroupSummary {
     pub questions: usize,
     /// Chunks in the corpus's documents (all chunks for `all`).
     pub chunks: usize,
-    pub recall: MeanStd,
-    pub precision: MeanStd,
-    pub iou: MeanStd,
-    pub precision_omega: MeanStd,
+    /// One entry per metric of [`METRICS`], in that order.
+    pub metrics: Vec<MetricSummary>,
+}
+
+impl GroupSummary {
+    /// The summary of metric `name`.
+    pub fn metric(&self, name: &str) -> &MetricSummary {
+        self.metrics
+            .iter()
+            .find(|m| m.metric == name)
+            .unwrap_or_else(|| panic!("unknown metric {name}"))
+    }
+}
+
+/// Mean, population std and 95% bootstrap interval of one metric over a group of questions.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricSummary {
+    pub metric: String,
+    #[serde(flatten)]
+    pub stat: MeanStd,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// A metric: its column name, its label in tables, and how to read it off a question's result
+/// (`None` when undefined for that question, e.g. answer support without a gold answer).
+pub struct Metric {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub get: fn(&QuestionResult) -> Option<f64>,
+}
+
+/// Every reported metric, in table order.
+pub const METRICS: &[Metric] = &[
+    Metric {
+        name: "recall",
+        label: "recall",
+        get: |q| Some(q.recall),
+    },
+    Metric {
+        name: "precision",
+        label: "precision",
+        get: |q| Some(q.precision),
+    },
+    Metric {
+        name: "iou",
+        label: "IoU",
+        get: |q| Some(q.iou),
+    },
+    Metric {
+        name: "precision_omega",
+        label: "precision_Ω",
+        get: |q| Some(q.precision_omega),
+    },
+    Metric {
+        name: "hit",
+        label: "hit@k",
+        get: |q| Some(q.hit),
+    },
+    Metric {
+        name: "excerpt_recall",
+        label: "excerpt recall@k",
+        get: |q| Some(q.excerpt_recall),
+    },
+    Metric {
+        name: "mrr",
+        label: "MRR",
+        get: |q| Some(q.mrr),
+    },
+    Metric {
+        name: "ndcg",
+        label: "nDCG@k",
+        get: |q| Some(q.ndcg),
+    },
+    Metric {
+        name: "answer_support",
+        label: "answer support",
+        get: |q| q.answer_support,
+    },
+];
+
+/// A paired comparison of two strategies on one metric over all questions: `b − a`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub a: String,
+    pub b: String,
+    pub metric: String,
+    pub diff: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub n: usize,
+    /// The 95% interval excludes zero.
+    pub significant: bool,
 }
 
 /// One question's scores and what was retrieved for it.
@@ -85,6 +181,12 @@ pub struct QuestionResult {
     pub precision: f64,
     pub iou: f64,
     pub precision_omega: f64,
+    pub hit: f64,
+    pub excerpt_recall: f64,
+    pub mrr: f64,
+    pub ndcg: f64,
+    /// Share of the gold answer's content tokens in the retrieved text (no gold answer: null).
+    pub answer_support: Option<f64>,
     /// Retrieved chunks, best first: document id and code-point range.
     pub retrieved: Vec<RetrievedChunk>,
 }

@@ -2,5 +2,8 @@
 //! No I/O here.
 
 pub mod aggregate;
+pub mod answer;
+pub mod bootstrap;
 pub mod ranges;
+pub mod rank;
 pub mod span;
