@@ -1,13 +1,13 @@
 //! The results of a run: what `results.json` holds and every exporter reads. Everything here is
 //! deterministic for the same inputs (no timestamps, no timings: those go to `timings.json`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::score::aggregate::MeanStd;
 use crate::strategy::Value;
 
 /// A whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResults {
     pub chunkbench_version: String,
     pub dataset: DatasetInfo,
@@ -25,7 +25,7 @@ pub struct RunResults {
     pub comparisons: Vec<Comparison>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatasetInfo {
     pub name: String,
     pub path: String,
@@ -35,7 +35,7 @@ pub struct DatasetInfo {
     pub corpora: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmbedderInfo {
     pub name: String,
     pub id: String,
@@ -43,7 +43,7 @@ pub struct EmbedderInfo {
 }
 
 /// Results of one strategy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StrategyResults {
     pub name: String,
     pub family: String,
@@ -55,7 +55,7 @@ pub struct StrategyResults {
 }
 
 /// Size statistics of a strategy's chunks.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChunkStats {
     pub count: usize,
     /// Sum of cl100k tokens over all chunks (what embedding them costs).
@@ -71,7 +71,7 @@ pub struct ChunkStats {
 }
 
 /// Aggregated scores of a group of questions (a corpus, or `all`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupSummary {
     pub corpus: String,
     pub questions: usize,
@@ -92,7 +92,7 @@ impl GroupSummary {
 }
 
 /// Mean, population std and 95% bootstrap interval of one metric over a group of questions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MetricSummary {
     pub metric: String,
     #[serde(flatten)]
@@ -159,7 +159,7 @@ pub const METRICS: &[Metric] = &[
 ];
 
 /// A paired comparison of two strategies on one metric over all questions: `b − a`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
     pub a: String,
     pub b: String,
@@ -173,7 +173,7 @@ pub struct Comparison {
 }
 
 /// One question's scores and what was retrieved for it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QuestionResult {
     pub id: String,
     pub corpus: String,
@@ -191,7 +191,7 @@ pub struct QuestionResult {
     pub retrieved: Vec<RetrievedChunk>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RetrievedChunk {
     pub doc: String,
     pub start: usize,
@@ -200,7 +200,7 @@ pub struct RetrievedChunk {
 }
 
 /// Wall time and cost of each stage, per strategy where it can be attributed.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Timings {
     pub load_seconds: f64,
     pub chunk_seconds: f64,
@@ -217,11 +217,31 @@ pub struct Timings {
     pub strategies: Vec<StrategyTiming>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StrategyTiming {
     pub name: String,
     /// CPU seconds spent chunking (summed over documents).
     pub chunk_cpu_seconds: f64,
     /// Chunk texts of this strategy that were not in the cache before the run.
     pub new_texts: usize,
+}
+
+impl RunResults {
+    /// Reads `results.json`, given the file or the run directory that holds it.
+    pub fn load(path: &std::path::Path) -> crate::error::Result<RunResults> {
+        use crate::error::Error;
+        let file = if path.is_dir() {
+            path.join("results.json")
+        } else {
+            path.to_path_buf()
+        };
+        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::dataset(
+                &file,
+                Some(e.line()),
+                format!("not a chunkbench results.json ({e}); pass the results.json of a `chunkbench run` (or its directory)"),
+            )
+        })
+    }
 }

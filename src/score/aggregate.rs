@@ -1,10 +1,10 @@
 //! Aggregation of per-question scores: unweighted mean and population standard deviation (ddof 0),
 //! as the reference reports them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Mean and population standard deviation of a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MeanStd {
     pub mean: f64,
     pub std: f64,
