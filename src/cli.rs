@@ -45,6 +45,60 @@ pub enum Command {
     /// Inspect a dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),
+    /// Compare a run against a baseline: exit 1 on a real regression, 0 otherwise.
+    #[command(after_help = COMPARE_HELP)]
+    Compare(CompareArgs),
+    /// Manage the baseline that `compare` gates against.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+const COMPARE_HELP: &str = "\
+For every strategy of the baseline and every metric: the paired difference current − baseline over
+the same questions, with its 95% bootstrap interval. A regression is a drop whose whole interval lies
+below −tolerance. Default tolerances: recall 0.02, precision 0.005, iou 0.005, precision_omega 0.01,
+hit 0.02, excerpt_recall 0.02, mrr 0.02, ndcg 0.02, answer_support 0.02.
+
+Exit codes: 0 no regression, 1 regression, 2 bad input (including runs of a different dataset,
+embedder or k, which are refused).
+
+Examples:
+  chunkbench compare results/baseline.json results/larkspur-default
+  chunkbench compare base.json results/run --tolerance iou=0.01 --markdown \"$GITHUB_STEP_SUMMARY\"";
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The baseline: a results.json or a run directory
+    pub baseline: PathBuf,
+    /// The current run: a results.json or a run directory
+    pub current: PathBuf,
+    /// Override a metric's tolerance, e.g. --tolerance iou=0.01 (repeatable)
+    #[arg(long, value_name = "METRIC=VALUE")]
+    pub tolerance: Vec<String>,
+    /// Gate only these metrics (default: all)
+    #[arg(long, value_delimiter = ',', value_name = "METRIC,...")]
+    pub metrics: Vec<String>,
+    /// Also write a Markdown summary to this file (appended; e.g. $GITHUB_STEP_SUMMARY)
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Bootstrap resamples
+    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N")]
+    pub bootstrap: usize,
+    /// Bootstrap seed
+    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_SEED, value_name = "N")]
+    pub seed: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BaselineCommand {
+    /// Save a run's results as the baseline (per-question scores only; retrieved spans dropped).
+    Save {
+        /// A results.json or a run directory
+        run: PathBuf,
+        /// Where to write the baseline
+        #[arg(long, default_value = "results/baseline.json", value_name = "FILE")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

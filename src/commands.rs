@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::chunk::{self, sizer::cl100k_tokens};
-use crate::cli::{ChunkArgs, Cli, Command, DatasetCommand, ModelArgs, RunArgs};
+use crate::cli::{
+    BaselineCommand, ChunkArgs, Cli, Command, CompareArgs, DatasetCommand, ModelArgs, RunArgs,
+};
 use crate::dataset::{read_document, stats, RawDataset};
 use crate::embed::{local::LocalModel, local::MINILM, models, EmbeddingCache};
 use crate::error::{Error, Result};
@@ -23,6 +25,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Chunk(args) => chunk_command(args),
         Command::Dataset(DatasetCommand::Validate { path }) => validate_command(&path),
         Command::Dataset(DatasetCommand::Stats { path }) => stats_command(&path),
+        Command::Compare(args) => compare_command(args),
+        Command::Baseline(BaselineCommand::Save { run, to }) => baseline_save(&run, &to),
     }
 }
 
@@ -161,5 +165,60 @@ fn validate_command(path: &Path) -> Result<i32> {
 fn stats_command(path: &Path) -> Result<i32> {
     let dataset = crate::dataset::Dataset::load(path)?;
     print!("{}", stats::render(&dataset));
+    Ok(0)
+}
+
+fn compare_command(args: CompareArgs) -> Result<i32> {
+    use crate::report::compare;
+    use crate::run::results::RunResults;
+    let baseline = RunResults::load(&args.baseline)?;
+    let current = RunResults::load(&args.current)?;
+    let mut tolerances = compare::tolerances(&args.tolerance)?;
+    if !args.metrics.is_empty() {
+        for m in &args.metrics {
+            if !tolerances.iter().any(|(name, _)| name == m) {
+                return Err(Error::Usage(format!("--metrics: unknown metric {m:?}")));
+            }
+        }
+        tolerances.retain(|(name, _)| args.metrics.contains(name));
+    }
+    if args.bootstrap == 0 {
+        return Err(Error::Usage("--bootstrap must be at least 1".into()));
+    }
+    let result = compare::compare(&baseline, &current, &tolerances, args.bootstrap, args.seed)?;
+    print!("{}", compare::render_terminal(&result));
+    if let Some(path) = &args.markdown {
+        use std::io::Write as _;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        f.write_all(compare::render_markdown(&result).as_bytes())
+            .map_err(|e| Error::io(path, e))?;
+    }
+    Ok(if result.regressions().next().is_some() { 1 } else { 0 })
+}
+
+fn baseline_save(run: &Path, to: &Path) -> Result<i32> {
+    let mut results = crate::run::results::RunResults::load(run)?;
+    for s in &mut results.strategies {
+        for q in &mut s.questions {
+            q.retrieved.clear();
+        }
+    }
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut bytes = serde_json::to_vec_pretty(&results).expect("results serialise");
+    bytes.push(b'\n');
+    report::write_atomic(to, &bytes)?;
+    println!(
+        "saved the baseline of {} ({} strategies, {} questions) to {}",
+        results.dataset.name,
+        results.strategies.len(),
+        results.dataset.questions,
+        to.display()
+    );
     Ok(0)
 }

@@ -1,6 +1,7 @@
 //! Reports: one exporter per output format behind the [`Exporter`] trait, written into the run's
 //! output directory, plus the one-screen terminal summary.
 
+pub mod compare;
 pub mod csv;
 pub mod json;
 pub mod markdown;

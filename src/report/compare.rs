@@ -1,0 +1,233 @@
+//! The regression gate: compares a current run with a baseline run, question by question.
+//!
+//! For every strategy of the baseline and every gated metric, the paired difference
+//! current − baseline over the questions both runs scored, with its bootstrap interval. A
+//! **regression** is a drop whose whole 95% interval lies below −tolerance: a real drop larger
+//! than the tolerance, not noise. Runs of a different dataset, embedder or k are refused, naming
+//! the difference.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::run::results::{QuestionResult, RunResults, METRICS};
+use crate::score::bootstrap::{paired, Resamples};
+
+/// Default tolerance per metric (absolute, in the metric's units).
+pub const DEFAULT_TOLERANCES: &[(&str, f64)] = &[
+    ("recall", 0.02),
+    ("precision", 0.005),
+    ("iou", 0.005),
+    ("precision_omega", 0.01),
+    ("hit", 0.02),
+    ("excerpt_recall", 0.02),
+    ("mrr", 0.02),
+    ("ndcg", 0.02),
+    ("answer_support", 0.02),
+];
+
+/// One strategy × metric line of the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub strategy: String,
+    pub metric: String,
+    pub baseline: f64,
+    pub current: f64,
+    pub diff: f64,
+    pub lo: f64,
+    pub hi: f64,
+    pub tolerance: f64,
+    pub questions: usize,
+    pub regression: bool,
+}
+
+/// The outcome of a comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub lines: Vec<Line>,
+    /// Strategies of the current run that the baseline does not have (not gated).
+    pub new_strategies: Vec<String>,
+}
+
+impl Comparison {
+    pub fn regressions(&self) -> impl Iterator<Item = &Line> {
+        self.lines.iter().filter(|l| l.regression)
+    }
+}
+
+/// Parses `metric=value` tolerance overrides onto the defaults.
+pub fn tolerances(overrides: &[String]) -> Result<Vec<(String, f64)>> {
+    let mut t: Vec<(String, f64)> = DEFAULT_TOLERANCES.iter().map(|(m, v)| (m.to_string(), *v)).collect();
+    for o in overrides {
+        let (m, v) = o.split_once('=').ok_or_else(|| {
+            Error::Usage(format!("--tolerance {o:?}: write metric=value, e.g. iou=0.01"))
+        })?;
+        let v: f64 = v.trim().parse().ok().filter(|v: &f64| *v >= 0.0).ok_or_else(|| {
+            Error::Usage(format!("--tolerance {o:?}: the value must be a non-negative number"))
+        })?;
+        let slot = t.iter_mut().find(|(name, _)| name == m.trim()).ok_or_else(|| {
+            let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+            Error::Usage(format!("--tolerance {o:?}: unknown metric; metrics: {}", names.join(", ")))
+        })?;
+        slot.1 = v;
+    }
+    Ok(t)
+}
+
+/// Refuses to compare runs that did not measure the same thing.
+fn check_comparable(base: &RunResults, cur: &RunResults) -> Result<()> {
+    let mut diffs = Vec::new();
+    if base.dataset.name != cur.dataset.name || base.dataset.questions != cur.dataset.questions || base.dataset.documents != cur.dataset.documents {
+        diffs.push(format!(
+            "dataset: baseline {} ({} documents, {} questions), current {} ({} documents, {} questions)",
+            base.dataset.name, base.dataset.documents, base.dataset.questions, cur.dataset.name, cur.dataset.documents, cur.dataset.questions
+        ));
+    }
+    if base.embedder.id != cur.embedder.id {
+        diffs.push(format!("embedder: baseline {}, current {}", base.embedder.id, cur.embedder.id));
+    }
+    if base.k != cur.k {
+        diffs.push(format!("k: baseline {}, current {}", base.k, cur.k));
+    }
+    if base.found_share != cur.found_share {
+        diffs.push(format!("found share: baseline {}, current {}", base.found_share, cur.found_share));
+    }
+    if diffs.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "the runs are not comparable — {}; re-run the current benchmark with the baseline's settings or save a new baseline",
+            diffs.join("; ")
+        )))
+    }
+}
+
+/// Compares `current` against `baseline`.
+pub fn compare(
+    baseline: &RunResults,
+    current: &RunResults,
+    tolerances: &[(String, f64)],
+    resamples: usize,
+    seed: u64,
+) -> Result<Comparison> {
+    check_comparable(baseline, current)?;
+    let mut lines = Vec::new();
+    for b in &baseline.strategies {
+        let Some(c) = current.strategies.iter().find(|c| c.name == b.name) else {
+            return Err(Error::Usage(format!(
+                "strategy {:?} of the baseline is missing from the current run; run the same grid, or save a new baseline",
+                b.name
+            )));
+        };
+        let cur_by_id: HashMap<&str, &QuestionResult> = c.questions.iter().map(|q| (q.id.as_str(), q)).collect();
+        for (metric, tol) in tolerances {
+            let Some(m) = METRICS.iter().find(|m| m.name == metric) else { continue };
+            let (xb, xc): (Vec<f64>, Vec<f64>) = b
+                .questions
+                .iter()
+                .filter_map(|qb| {
+                    let qc = cur_by_id.get(qb.id.as_str())?;
+                    Some(((m.get)(qb)?, (m.get)(qc)?))
+                })
+                .unzip();
+            if xb.is_empty() {
+                continue;
+            }
+            let d = paired(&xb, &xc, &Resamples::new(xb.len(), resamples, seed));
+            let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+            lines.push(Line {
+                strategy: b.name.clone(),
+                metric: metric.clone(),
+                baseline: mean(&xb),
+                current: mean(&xc),
+                diff: d.mean,
+                lo: d.lo,
+                hi: d.hi,
+                tolerance: *tol,
+                questions: d.n,
+                regression: d.hi < -tol,
+            });
+        }
+    }
+    let new_strategies = current
+        .strategies
+        .iter()
+        .filter(|c| !baseline.strategies.iter().any(|b| b.name == c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    Ok(Comparison { lines, new_strategies })
+}
+
+fn verdict(c: &Comparison) -> String {
+    let n = c.regressions().count();
+    if n == 0 {
+        "no regression".to_string()
+    } else {
+        format!("{n} regression{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// The terminal table.
+pub fn render_terminal(c: &Comparison) -> String {
+    let w = c.lines.iter().map(|l| l.strategy.chars().count()).max().unwrap_or(8).max(8);
+    let mut s = String::new();
+    let _ = writeln!(s, "{:<w$}  {:<16} {:>9} {:>9} {:>9}  {:>21} {:>7}  verdict", "strategy", "metric", "baseline", "current", "Δ", "95% interval of Δ", "tol");
+    for l in &c.lines {
+        let _ = writeln!(
+            s,
+            "{:<w$}  {:<16} {:>9.4} {:>9.4} {:>+9.4}  [{:>+8.4}, {:>+8.4}] {:>7.4}  {}",
+            l.strategy,
+            l.metric,
+            l.baseline,
+            l.current,
+            l.diff,
+            l.lo,
+            l.hi,
+            l.tolerance,
+            if l.regression { "REGRESSION" } else { "ok" }
+        );
+    }
+    if !c.new_strategies.is_empty() {
+        let _ = writeln!(s, "\nnot in the baseline (not gated): {}", c.new_strategies.join(", "));
+    }
+    let _ = writeln!(s, "\n{}", verdict(c));
+    s
+}
+
+/// A Markdown summary for CI (e.g. `$GITHUB_STEP_SUMMARY`): the verdict, the regressions, then
+/// every line.
+pub fn render_markdown(c: &Comparison) -> String {
+    let mut s = String::new();
+    let regressions: Vec<&Line> = c.regressions().collect();
+    let _ = writeln!(s, "## chunkbench: {}\n", verdict(c));
+    let _ = writeln!(s, "A regression is a drop whose 95% paired bootstrap interval lies entirely below −tolerance.\n");
+    let row = |s: &mut String, l: &Line| {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.4} | {:.4} | {:+.4} [{:+.4}, {:+.4}] | {:.4} | {} |",
+            l.strategy, l.metric, l.baseline, l.current, l.diff, l.lo, l.hi, l.tolerance,
+            if l.regression { "❌ regression" } else { "✅" }
+        );
+    };
+    let header = "| strategy | metric | baseline | current | Δ [95% interval] | tolerance | verdict |\n|---|---|---:|---:|---:|---:|---|\n";
+    if !regressions.is_empty() {
+        let _ = writeln!(s, "### Regressions\n\n{header}");
+        s.pop();
+        for l in &regressions {
+            row(&mut s, l);
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "<details><summary>All {} comparisons</summary>\n\n{header}", c.lines.len());
+    s.pop();
+    for l in &c.lines {
+        row(&mut s, l);
+    }
+    let _ = writeln!(s, "\n</details>");
+    if !c.new_strategies.is_empty() {
+        let _ = writeln!(s, "\nNot in the baseline (not gated): {}", c.new_strategies.join(", "));
+    }
+    s
+}
