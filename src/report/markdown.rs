@@ -134,6 +134,47 @@ impl Exporter for SummaryMarkdown {
                 );
             }
         }
+        let kinds: Vec<&str> = r
+            .strategies
+            .first()
+            .map(|st| {
+                st.summary
+                    .iter()
+                    .filter_map(|g| g.corpus.strip_prefix("kind:"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !kinds.is_empty() {
+            for (metric, label) in [("recall", "Recall"), ("iou", "IoU")] {
+                let _ = writeln!(s, "\n## {label} by question kind\n");
+                let _ = write!(s, "| strategy |");
+                for k in &kinds {
+                    let n = r.strategies[0]
+                        .summary
+                        .iter()
+                        .find(|g| g.corpus == format!("kind:{k}"))
+                        .map(|g| g.questions)
+                        .unwrap_or(0);
+                    let _ = write!(s, " {k} (n={n}) |");
+                }
+                let _ = writeln!(s, "\n|---|{}", "---:|".repeat(kinds.len()));
+                for st in &r.strategies {
+                    let _ = write!(s, "| {} |", st.name);
+                    for k in &kinds {
+                        let name = format!("kind:{k}");
+                        match st.summary.iter().find(|g| g.corpus == name) {
+                            Some(g) => {
+                                let _ = write!(s, " {} |", ci(g.metric(metric)));
+                            }
+                            None => {
+                                let _ = write!(s, " – |");
+                            }
+                        }
+                    }
+                    let _ = writeln!(s);
+                }
+            }
+        }
         for corpus in &r.dataset.corpora {
             let _ = writeln!(s, "\n## {corpus}\n");
             let _ = writeln!(

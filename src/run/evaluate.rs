@@ -117,18 +117,15 @@ pub fn score_strategy(
         .map(|(d, sp)| cl100k_tokens(&docs[*d].text[sp.start..sp.end]))
         .collect();
     let char_sizes: Vec<usize> = ranges.iter().map(Range::len).collect();
-    let chunk_counts: Vec<(String, usize)> = dataset
-        .corpora()
+    let chunk_counts: Vec<(String, usize)> = report_groups(dataset)
         .into_iter()
-        .map(|c| {
-            let n = docs
-                .iter()
-                .position(|d| d.id == c)
-                .map(|d| by_doc[d].len())
-                .unwrap_or(0);
-            (c, n)
+        .map(|g| {
+            let n = match g.document {
+                Some(d) => by_doc[d].len(),
+                None => ranges.len(),
+            };
+            (g.name, n)
         })
-        .chain(std::iter::once(("all".to_string(), ranges.len())))
         .collect();
     StrategyResults {
         name: strategy.name.clone(),
@@ -148,6 +145,58 @@ pub fn score_strategy(
     }
 }
 
+/// A group of questions that gets its own summary row: a corpus, a question kind (`kind:NAME`),
+/// or `all`.
+pub struct ReportGroup {
+    pub name: String,
+    /// Question indices.
+    pub members: Vec<usize>,
+    /// The document whose chunks the row counts (a corpus that is a document); `None`: all chunks.
+    pub document: Option<usize>,
+}
+
+/// The summary groups of a dataset, in report order: corpora, then kinds (sorted), then `all`.
+pub fn report_groups(dataset: &Dataset) -> Vec<ReportGroup> {
+    let select = |f: &dyn Fn(&crate::dataset::Question) -> bool| -> Vec<usize> {
+        dataset
+            .questions
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| f(q))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let mut groups: Vec<ReportGroup> = dataset
+        .corpora()
+        .into_iter()
+        .map(|c| ReportGroup {
+            members: select(&|q| q.corpus == c),
+            document: dataset.documents.iter().position(|d| d.id == c),
+            name: c,
+        })
+        .collect();
+    let mut kinds: Vec<String> = dataset
+        .questions
+        .iter()
+        .filter_map(|q| q.kind.clone())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    for k in kinds {
+        groups.push(ReportGroup {
+            members: select(&|q| q.kind.as_deref() == Some(k.as_str())),
+            document: None,
+            name: format!("kind:{k}"),
+        });
+    }
+    groups.push(ReportGroup {
+        name: "all".into(),
+        members: (0..dataset.questions.len()).collect(),
+        document: None,
+    });
+    groups
+}
+
 /// Fills every strategy's group summaries (means, stds, bootstrap intervals) and computes the
 /// paired comparisons between strategies over all questions. Deterministic: fixed seed, and the
 /// same resamples for every strategy of a group.
@@ -157,22 +206,8 @@ pub fn summarise(
     resamples: usize,
     seed: u64,
 ) -> (Vec<StrategyResults>, Vec<Comparison>) {
-    let groups: Vec<String> = dataset
-        .corpora()
-        .into_iter()
-        .chain(std::iter::once("all".into()))
-        .collect();
-    let members = |g: &str| -> Vec<usize> {
-        dataset
-            .questions
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| g == "all" || q.corpus == g)
-            .map(|(i, _)| i)
-            .collect()
-    };
-    for g in &groups {
-        let idx = members(g);
+    for group in report_groups(dataset) {
+        let (g, idx) = (&group.name, &group.members);
         strategies.par_iter_mut().for_each(|s| {
             let metrics = METRICS
                 .iter()
