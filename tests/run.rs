@@ -89,7 +89,8 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
     ] {
         assert!(header.contains(col), "{col} missing from {header}");
     }
-    assert_eq!(csv.lines().count(), 1 + 4 * (3 + 1));
+    // 3 corpora + 2 question kinds + `all`, for each of the 4 strategies
+    assert_eq!(csv.lines().count(), 1 + 4 * (3 + 2 + 1));
 
     // Real embeddings find the right document: questions about three unrelated topics.
     let results: serde_json::Value =
