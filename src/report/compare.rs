@@ -59,18 +59,36 @@ impl Comparison {
 
 /// Parses `metric=value` tolerance overrides onto the defaults.
 pub fn tolerances(overrides: &[String]) -> Result<Vec<(String, f64)>> {
-    let mut t: Vec<(String, f64)> = DEFAULT_TOLERANCES.iter().map(|(m, v)| (m.to_string(), *v)).collect();
+    let mut t: Vec<(String, f64)> = DEFAULT_TOLERANCES
+        .iter()
+        .map(|(m, v)| (m.to_string(), *v))
+        .collect();
     for o in overrides {
         let (m, v) = o.split_once('=').ok_or_else(|| {
-            Error::Usage(format!("--tolerance {o:?}: write metric=value, e.g. iou=0.01"))
+            Error::Usage(format!(
+                "--tolerance {o:?}: write metric=value, e.g. iou=0.01"
+            ))
         })?;
-        let v: f64 = v.trim().parse().ok().filter(|v: &f64| *v >= 0.0).ok_or_else(|| {
-            Error::Usage(format!("--tolerance {o:?}: the value must be a non-negative number"))
-        })?;
-        let slot = t.iter_mut().find(|(name, _)| name == m.trim()).ok_or_else(|| {
-            let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
-            Error::Usage(format!("--tolerance {o:?}: unknown metric; metrics: {}", names.join(", ")))
-        })?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| *v >= 0.0)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--tolerance {o:?}: the value must be a non-negative number"
+                ))
+            })?;
+        let slot = t
+            .iter_mut()
+            .find(|(name, _)| name == m.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = METRICS.iter().map(|m| m.name).collect();
+                Error::Usage(format!(
+                    "--tolerance {o:?}: unknown metric; metrics: {}",
+                    names.join(", ")
+                ))
+            })?;
         slot.1 = v;
     }
     Ok(t)
@@ -79,20 +97,29 @@ pub fn tolerances(overrides: &[String]) -> Result<Vec<(String, f64)>> {
 /// Refuses to compare runs that did not measure the same thing.
 fn check_comparable(base: &RunResults, cur: &RunResults) -> Result<()> {
     let mut diffs = Vec::new();
-    if base.dataset.name != cur.dataset.name || base.dataset.questions != cur.dataset.questions || base.dataset.documents != cur.dataset.documents {
+    if base.dataset.name != cur.dataset.name
+        || base.dataset.questions != cur.dataset.questions
+        || base.dataset.documents != cur.dataset.documents
+    {
         diffs.push(format!(
             "dataset: baseline {} ({} documents, {} questions), current {} ({} documents, {} questions)",
             base.dataset.name, base.dataset.documents, base.dataset.questions, cur.dataset.name, cur.dataset.documents, cur.dataset.questions
         ));
     }
     if base.embedder.id != cur.embedder.id {
-        diffs.push(format!("embedder: baseline {}, current {}", base.embedder.id, cur.embedder.id));
+        diffs.push(format!(
+            "embedder: baseline {}, current {}",
+            base.embedder.id, cur.embedder.id
+        ));
     }
     if base.k != cur.k {
         diffs.push(format!("k: baseline {}, current {}", base.k, cur.k));
     }
     if base.found_share != cur.found_share {
-        diffs.push(format!("found share: baseline {}, current {}", base.found_share, cur.found_share));
+        diffs.push(format!(
+            "found share: baseline {}, current {}",
+            base.found_share, cur.found_share
+        ));
     }
     if diffs.is_empty() {
         Ok(())
@@ -121,9 +148,12 @@ pub fn compare(
                 b.name
             )));
         };
-        let cur_by_id: HashMap<&str, &QuestionResult> = c.questions.iter().map(|q| (q.id.as_str(), q)).collect();
+        let cur_by_id: HashMap<&str, &QuestionResult> =
+            c.questions.iter().map(|q| (q.id.as_str(), q)).collect();
         for (metric, tol) in tolerances {
-            let Some(m) = METRICS.iter().find(|m| m.name == metric) else { continue };
+            let Some(m) = METRICS.iter().find(|m| m.name == metric) else {
+                continue;
+            };
             let (xb, xc): (Vec<f64>, Vec<f64>) = b
                 .questions
                 .iter()
@@ -157,7 +187,10 @@ pub fn compare(
         .filter(|c| !baseline.strategies.iter().any(|b| b.name == c.name))
         .map(|c| c.name.clone())
         .collect();
-    Ok(Comparison { lines, new_strategies })
+    Ok(Comparison {
+        lines,
+        new_strategies,
+    })
 }
 
 fn verdict(c: &Comparison) -> String {
@@ -171,9 +204,19 @@ fn verdict(c: &Comparison) -> String {
 
 /// The terminal table.
 pub fn render_terminal(c: &Comparison) -> String {
-    let w = c.lines.iter().map(|l| l.strategy.chars().count()).max().unwrap_or(8).max(8);
+    let w = c
+        .lines
+        .iter()
+        .map(|l| l.strategy.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let mut s = String::new();
-    let _ = writeln!(s, "{:<w$}  {:<16} {:>9} {:>9} {:>9}  {:>21} {:>7}  verdict", "strategy", "metric", "baseline", "current", "Δ", "95% interval of Δ", "tol");
+    let _ = writeln!(
+        s,
+        "{:<w$}  {:<16} {:>9} {:>9} {:>9}  {:>21} {:>7}  verdict",
+        "strategy", "metric", "baseline", "current", "Δ", "95% interval of Δ", "tol"
+    );
     for l in &c.lines {
         let _ = writeln!(
             s,
@@ -190,7 +233,11 @@ pub fn render_terminal(c: &Comparison) -> String {
         );
     }
     if !c.new_strategies.is_empty() {
-        let _ = writeln!(s, "\nnot in the baseline (not gated): {}", c.new_strategies.join(", "));
+        let _ = writeln!(
+            s,
+            "\nnot in the baseline (not gated): {}",
+            c.new_strategies.join(", ")
+        );
     }
     let _ = writeln!(s, "\n{}", verdict(c));
     s
@@ -207,8 +254,19 @@ pub fn render_markdown(c: &Comparison) -> String {
         let _ = writeln!(
             s,
             "| {} | {} | {:.4} | {:.4} | {:+.4} [{:+.4}, {:+.4}] | {:.4} | {} |",
-            l.strategy, l.metric, l.baseline, l.current, l.diff, l.lo, l.hi, l.tolerance,
-            if l.regression { "❌ regression" } else { "✅" }
+            l.strategy,
+            l.metric,
+            l.baseline,
+            l.current,
+            l.diff,
+            l.lo,
+            l.hi,
+            l.tolerance,
+            if l.regression {
+                "❌ regression"
+            } else {
+                "✅"
+            }
         );
     };
     let header = "| strategy | metric | baseline | current | Δ [95% interval] | tolerance | verdict |\n|---|---|---:|---:|---:|---:|---|\n";
@@ -220,14 +278,22 @@ pub fn render_markdown(c: &Comparison) -> String {
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "<details><summary>All {} comparisons</summary>\n\n{header}", c.lines.len());
+    let _ = writeln!(
+        s,
+        "<details><summary>All {} comparisons</summary>\n\n{header}",
+        c.lines.len()
+    );
     s.pop();
     for l in &c.lines {
         row(&mut s, l);
     }
     let _ = writeln!(s, "\n</details>");
     if !c.new_strategies.is_empty() {
-        let _ = writeln!(s, "\nNot in the baseline (not gated): {}", c.new_strategies.join(", "));
+        let _ = writeln!(
+            s,
+            "\nNot in the baseline (not gated): {}",
+            c.new_strategies.join(", ")
+        );
     }
     s
 }
