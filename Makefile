@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test models build lint bench
+.PHONY: run test models build lint bench gate
 
 run: models build
 	./target/release/chunkbench run
@@ -26,3 +26,9 @@ lint:
 
 bench:
 	$(CARGO) bench --bench chunkers
+
+# The regression gate this repository runs on itself: the default benchmark against the committed
+# baseline (exit 1 on a real regression).
+gate: models build
+	./target/release/chunkbench run --quiet --out results/gate-current
+	./target/release/chunkbench compare results/baseline.json results/gate-current
