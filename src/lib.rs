@@ -10,6 +10,7 @@ pub mod commands;
 pub mod dataset;
 pub mod embed;
 pub mod error;
+pub mod llm;
 pub mod output;
 pub mod report;
 pub mod retrieve;
