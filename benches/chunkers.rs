@@ -1,12 +1,21 @@
 //! Chunking throughput (MB/s) of each chunker family on a fixed text: the bundled dataset's
 //! documents concatenated (the tiny test fixture when the dataset is absent).
+//!
+//! The `semantic` group times the embedding-based chunkers with their embeddings served from
+//! memory — the chunking step alone, as in a sweep whose embeddings are cached. It embeds the
+//! pieces once with the real model (through the persistent cache in the default directory, so
+//! only the first bench run pays for it) and is skipped when the models are not installed.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use chunkbench::chunk::{self, NoEmbeddings};
+use chunkbench::chunk::{self, ChunkEnv, NoEmbeddings};
+use chunkbench::embed::{local::LocalModel, models, Embedder, EmbeddingCache, SharedEmbedder};
 use chunkbench::strategy::Strategy;
+use chunkbench::{Error, Result};
 
 fn corpus() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -56,5 +65,94 @@ fn chunkers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chunkers);
+/// Passes embedding requests to another environment and keeps every vector it returns.
+struct Recording<'a> {
+    inner: &'a dyn ChunkEnv,
+    seen: Mutex<HashMap<String, Arc<[f32]>>>,
+}
+
+impl ChunkEnv for Recording<'_> {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
+        let vectors = self.inner.embed(texts)?;
+        let mut seen = self.seen.lock().unwrap();
+        for (t, v) in texts.iter().zip(&vectors) {
+            seen.insert(t.to_string(), v.clone());
+        }
+        Ok(vectors)
+    }
+}
+
+/// Serves precomputed embeddings by text.
+struct Precomputed(HashMap<String, Arc<[f32]>>);
+
+impl ChunkEnv for Precomputed {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
+        texts
+            .iter()
+            .map(|t| {
+                self.0
+                    .get(*t)
+                    .cloned()
+                    .ok_or_else(|| Error::Usage(format!("no precomputed vector for {t:?}")))
+            })
+            .collect()
+    }
+}
+
+/// The first `bytes` of the bench corpus (cut at a char boundary).
+fn prefix(text: &str, bytes: usize) -> &str {
+    let mut end = bytes.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn semantic(c: &mut Criterion) {
+    const SPECS: [&str; 4] = [
+        "semantic:method=percentile,amount=95,max=512",
+        "semantic:method=gradient,max=256,min=32",
+        "cluster:max=200",
+        "kamradt:avg=300",
+    ];
+    let models_dir = models::models_dir(None);
+    let mut model = match LocalModel::load(&models_dir, "all-MiniLM-L6-v2", 256, 0) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("skipping the semantic chunker benches (no local model): {e}");
+            return;
+        }
+    };
+    let mut cache = EmbeddingCache::open(&models::embeddings_dir(None), model.id())
+        .expect("opens the embedding cache");
+    let corpus = corpus();
+    let text = prefix(&corpus, 64 * 1024);
+    let chunkers: Vec<_> = SPECS
+        .iter()
+        .map(|spec| chunk::build(&Strategy::parse(spec).unwrap()).unwrap())
+        .collect();
+    let shared = SharedEmbedder::new(&mut model, &mut cache, 64);
+    let recording = Recording {
+        inner: &shared,
+        seen: Mutex::new(HashMap::new()),
+    };
+    for chunker in &chunkers {
+        chunker
+            .chunk(text, &recording)
+            .expect("embeds the bench text");
+    }
+    let env = Precomputed(recording.seen.into_inner().unwrap());
+
+    let mut group = c.benchmark_group("semantic");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.sample_size(10);
+    for (spec, chunker) in SPECS.iter().zip(&chunkers) {
+        group.bench_function(*spec, |b| {
+            b.iter(|| chunker.chunk(std::hint::black_box(text), &env).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, chunkers, semantic);
 criterion_main!(benches);

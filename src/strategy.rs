@@ -156,10 +156,11 @@ pub fn parse_grid(text: &str, origin: &str) -> Result<Vec<Strategy>> {
         let family = match table.get("family") {
             Some(toml::Value::String(s)) => s.clone(),
             _ => {
+                let names: Vec<&str> = crate::chunk::FAMILIES.iter().map(|(n, _)| *n).collect();
                 return Err(Error::strategy(
                     here,
-                    "missing `family = \"...\"` (one of: fixed, sliding, recursive)",
-                ))
+                    format!("missing `family = \"...\"` (one of: {})", names.join(", ")),
+                ));
             }
         };
         let template = match table.get("name") {
@@ -331,6 +332,16 @@ impl<'a> Params<'a> {
         }
     }
 
+    /// An optional finite number (an integer is accepted too).
+    pub fn f64_opt(&mut self, key: &str) -> Result<Option<f64>> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Int(i)) => Ok(Some(i as f64)),
+            Some(Value::Float(x)) if x.is_finite() => Ok(Some(x)),
+            Some(v) => Err(self.error(format!("`{key}` must be a number, got {v}"))),
+        }
+    }
+
     /// An optional string.
     pub fn str_opt(&mut self, key: &str) -> Result<Option<String>> {
         match self.take(key) {
@@ -401,6 +412,16 @@ mod tests {
         assert!(e.to_string().starts_with("g.toml:"), "{e}");
         let e = parse_grid("[[strategy]]\nsize = 3\n", "g.toml").unwrap_err();
         assert!(e.to_string().contains("missing `family"), "{e}");
+    }
+
+    #[test]
+    fn reads_floats() {
+        let s = Strategy::parse("semantic:amount=1.5,buffer=2,method=iqr").unwrap();
+        let mut p = Params::new(&s);
+        assert_eq!(p.f64_opt("amount").unwrap(), Some(1.5));
+        assert_eq!(p.f64_opt("buffer").unwrap(), Some(2.0));
+        assert!(p.f64_opt("method").is_err());
+        assert_eq!(p.f64_opt("absent").unwrap(), None);
     }
 
     #[test]

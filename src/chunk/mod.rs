@@ -3,9 +3,11 @@
 //!
 //! One file per family: [`window`] (fixed and sliding token/character windows), [`recursive`]
 //! (text-splitter, plain text and Markdown) and [`separators`] (Chroma's recursive separator
-//! algorithm, for reproducing its reference configurations).
+//! algorithm, for reproducing its reference configurations), and [`semantic`] (the embedding-based
+//! families: breakpoint, Chroma's modified Kamradt, and cluster).
 
 pub mod recursive;
+pub mod semantic;
 pub mod separators;
 pub mod sizer;
 pub mod window;
@@ -79,6 +81,18 @@ pub const FAMILIES: &[(&str, &str)] = &[
         "recursive",
         "size (required), overlap=0, unit=cl100k|o200k|chars, splitter=text|markdown|chroma — recursive splitting at the largest semantic boundary that fits",
     ),
+    (
+        "semantic",
+        "max (required, cl100k tokens), method=percentile|stddev|iqr|gradient, amount=95|3|1.5|95, buffer=1, min=0 — sentences embedded with `buffer` neighbours, cut where the distance to the next is above the threshold (LangChain's SemanticChunker); chunks never exceed max",
+    ),
+    (
+        "kamradt",
+        "avg (required, cl100k tokens), buffer=3, piece=50, max (optional) — Chroma's KamradtModifiedChunker: 50-token pieces, distance threshold found by binary search so the mean chunk size meets avg",
+    ),
+    (
+        "cluster",
+        "max (required, cl100k tokens), piece=50 — Chroma's ClusterSemanticChunker: 50-token pieces grouped by dynamic programming to maximise within-chunk similarity, at most max/piece pieces and max tokens per chunk",
+    ),
 ];
 
 /// Builds the chunker a strategy describes, validating its parameters.
@@ -87,6 +101,15 @@ pub fn build(strategy: &Strategy) -> Result<Box<dyn Chunker>> {
         "fixed" => Ok(Box::new(window::Window::from_strategy(strategy, false)?)),
         "sliding" => Ok(Box::new(window::Window::from_strategy(strategy, true)?)),
         "recursive" => recursive::from_strategy(strategy),
+        "semantic" => Ok(Box::new(semantic::breakpoint::Breakpoint::from_strategy(
+            strategy,
+        )?)),
+        "kamradt" => Ok(Box::new(semantic::kamradt::Kamradt::from_strategy(
+            strategy,
+        )?)),
+        "cluster" => Ok(Box::new(semantic::cluster::Cluster::from_strategy(
+            strategy,
+        )?)),
         other => {
             let names: Vec<&str> = FAMILIES.iter().map(|(n, _)| *n).collect();
             Err(crate::error::Error::strategy(

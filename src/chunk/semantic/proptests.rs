@@ -1,0 +1,109 @@
+//! Property tests of the three semantic families on random documents and parameters, with the
+//! deterministic bag-of-words stand-in for the embedder ([`super::testing::HashEnv`]): spans are
+//! ordered, non-overlapping, non-empty, on char boundaries, cover every non-whitespace character,
+//! and never exceed `max` cl100k tokens.
+
+use proptest::prelude::*;
+
+use super::testing::HashEnv;
+use crate::chunk::sizer::cl100k_tokens;
+use crate::chunk::{build, Span};
+use crate::strategy::Strategy as Spec;
+
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => "[a-zA-Z]{1,10}",
+        4 => Just(" ".to_string()),
+        2 => prop::sample::select(vec![". ", "? ", "! ", ".", "\n", "\n\n", "\t", "  "])
+            .prop_map(String::from),
+        2 => prop::sample::select(vec!["é", "😀", "漢字", "—", "ñandú", "Mr. ", "3.14", "e.g. "])
+            .prop_map(String::from),
+        1 => "[a-z]{40,400}",
+        1 => "(😀|漢){10,120}",
+    ]
+}
+
+fn document() -> impl Strategy<Value = String> {
+    prop::collection::vec(fragment(), 0..300).prop_map(|v| v.concat())
+}
+
+fn check(text: &str, spans: &[Span], max: Option<usize>) -> Result<(), TestCaseError> {
+    let mut covered = vec![false; text.len()];
+    let mut prev_end = 0;
+    for s in spans {
+        prop_assert!(s.start < s.end, "empty span {:?}", s);
+        prop_assert!(s.start >= prev_end, "overlap or disorder at {:?}", s);
+        prop_assert!(s.end <= text.len());
+        prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
+        if let Some(max) = max {
+            let n = cl100k_tokens(&text[s.start..s.end]);
+            prop_assert!(n <= max, "{} tokens > max {}: {:?}", n, max, s);
+        }
+        covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
+        prev_end = s.end;
+    }
+    for (i, ch) in text.char_indices() {
+        prop_assert!(
+            covered[i] || ch.is_whitespace(),
+            "{:?} at byte {} is in no chunk",
+            ch,
+            i
+        );
+    }
+    Ok(())
+}
+
+fn run(spec: &str, text: &str, max: Option<usize>) -> Result<(), TestCaseError> {
+    let chunker = build(&Spec::parse(spec).unwrap()).unwrap();
+    prop_assert!(chunker.needs_embeddings());
+    let spans = chunker.chunk(text, &HashEnv).unwrap();
+    check(text, &spans, max)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn semantic_spans_are_valid(
+        text in document(),
+        method in 0usize..4,
+        percent in 0.0f64..=100.0,
+        factor in -1.0f64..4.0,
+        buffer in 0usize..4,
+        min in 0usize..60,
+        max in 8usize..300,
+    ) {
+        let (name, amount) = match method {
+            0 => ("percentile", percent),
+            1 => ("stddev", factor),
+            2 => ("iqr", factor),
+            _ => ("gradient", percent),
+        };
+        let min = min.min(max);
+        let spec = format!(
+            "semantic:method={name},amount={amount},buffer={buffer},min={min},max={max}"
+        );
+        run(&spec, &text, Some(max))?;
+    }
+
+    #[test]
+    fn cluster_spans_are_valid(text in document(), max in 8usize..400, piece in 4usize..80) {
+        let piece = piece.min(max);
+        run(&format!("cluster:max={max},piece={piece}"), &text, Some(max))?;
+    }
+
+    #[test]
+    fn kamradt_spans_are_valid(
+        text in document(),
+        avg in 1usize..500,
+        buffer in 0usize..4,
+        piece in 4usize..80,
+        max in prop::option::of(8usize..300),
+    ) {
+        let mut spec = format!("kamradt:avg={avg},buffer={buffer},piece={piece}");
+        if let Some(m) = max {
+            spec.push_str(&format!(",max={m}"));
+        }
+        run(&spec, &text, max)?;
+    }
+}
