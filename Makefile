@@ -5,17 +5,21 @@
 
 CARGO ?= cargo
 
-.PHONY: run test models build lint bench gate
+.PHONY: run test models chromium build lint bench gate
 
 run: models build
 	./target/release/chunkbench run
 
-test: models lint
+test: models chromium lint
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 
 models:
 	bash scripts/fetch-models.sh
+
+# Debian's chromium, for the headless-browser test of report.html; installs it only when missing.
+chromium:
+	bash scripts/ensure-chromium.sh
 
 build:
 	$(CARGO) build --release

@@ -37,6 +37,9 @@ pub enum Command {
     /// Run a benchmark: chunk, embed, retrieve, score and write tables.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// Draw the figures and the HTML report of a finished run.
+    #[command(after_help = PLOT_HELP)]
+    Plot(PlotArgs),
     /// Print the chunks a strategy makes of a file, as JSON lines.
     #[command(
         after_help = "Each line: {\"start\", \"end\" (Unicode code-point offsets, end exclusive), \"tokens\" (cl100k), \"chars\", \"text\"}.\n\nExample:\n  chunkbench chunk --strategy recursive:size=128,splitter=markdown README.md"
@@ -170,4 +173,23 @@ pub enum DatasetCommand {
         /// Dataset directory
         path: PathBuf,
     },
+}
+
+const PLOT_HELP: &str = "\
+Writes figures/<name>.svg and .png (metric vs chunk size, precision vs recall, per corpus, quality
+vs cost) and report.html (metadata, tables, figures, chunk-size histograms; one self-contained
+file) from a run's results.json, using timings.json beside it when present. `chunkbench run` writes
+them too; use `plot` to redraw them, or to draw a run kept elsewhere.
+
+Examples:
+  chunkbench plot results/larkspur-default
+  chunkbench plot results/larkspur-default/results.json --out /tmp/larkspur-figures";
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// A run directory, or its results.json
+    pub results: PathBuf,
+    /// Where to write figures/ and report.html [default: the run's directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

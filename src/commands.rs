@@ -22,6 +22,7 @@ const MAX_TOKENS: usize = 256;
 pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run_command(args),
+        Command::Plot(args) => plot_command(args),
         Command::Chunk(args) => chunk_command(args),
         Command::Dataset(DatasetCommand::Validate { path }) => validate_command(&path),
         Command::Dataset(DatasetCommand::Stats { path }) => stats_command(&path),
@@ -54,9 +55,11 @@ fn run_command(args: RunArgs) -> Result<i32> {
         seed: args.seed,
     };
     let output = run(&config, &mut embedder, &mut cache, &progress)?;
-    let written = report::write_all(&out, &output.results)?;
+    let mut written = report::write_all(&out, &output.results)?;
     let timings = serde_json::to_vec_pretty(&output.timings).expect("timings serialise");
     report::write_atomic(&out.join("timings.json"), &timings)?;
+    let visual = report::write_visual(&out, &output.results, Some(&output.timings))?;
+    written.extend(visual);
     if !args.quiet {
         println!(
             "{}",
@@ -76,6 +79,14 @@ fn run_command(args: RunArgs) -> Result<i32> {
             names.join(", "),
             out.display()
         );
+    }
+    Ok(0)
+}
+
+/// `chunkbench plot`: figures and report.html from a finished run's files.
+fn plot_command(args: crate::cli::PlotArgs) -> Result<i32> {
+    for p in report::visual::plot(&args.results, args.out.as_deref())? {
+        println!("wrote {}", p.display());
     }
     Ok(0)
 }

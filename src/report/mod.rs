@@ -3,9 +3,14 @@
 
 pub mod compare;
 pub mod csv;
+pub mod figures;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod terminal;
+pub mod visual;
+
+pub use visual::write_visual;
 
 use std::path::Path;
 

@@ -284,5 +284,6 @@ fn chunk_stats(tokens: &[usize], chars: &[usize]) -> ChunkStats {
         chars_median: cm,
         chars_p95: cp,
         chars_max: chars.iter().copied().max().unwrap_or(0),
+        token_size_counts: size_counts(tokens),
     }
 }

@@ -68,6 +68,26 @@ pub struct ChunkStats {
     pub chars_median: f64,
     pub chars_p95: f64,
     pub chars_max: usize,
+    /// The exact distribution of chunk sizes in cl100k tokens: (size, chunks of that size),
+    /// ascending by size — at most one entry per distinct size. Empty in results written before
+    /// this field existed.
+    #[serde(default)]
+    pub token_size_counts: Vec<(u32, u32)>,
+}
+
+/// Counts of each distinct value of `sizes`, ascending (for [`ChunkStats::token_size_counts`]).
+pub fn size_counts(sizes: &[usize]) -> Vec<(u32, u32)> {
+    let mut sorted = sizes.to_vec();
+    sorted.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for x in sorted {
+        let x = u32::try_from(x).unwrap_or(u32::MAX);
+        match out.last_mut() {
+            Some((size, n)) if *size == x => *n += 1,
+            _ => out.push((x, 1)),
+        }
+    }
+    out
 }
 
 /// Aggregated scores of a group of questions (a corpus, or `all`).

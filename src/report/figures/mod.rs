@@ -1,0 +1,177 @@
+//! Figures of a run, drawn with plotters as SVG and PNG into `<run dir>/figures/`:
+//!
+//! - `metric-vs-size`: IoU and recall against mean chunk size, one line per strategy family;
+//! - `precision-vs-recall`: one labelled point per strategy, with interval whiskers;
+//! - `per-corpus`: IoU and recall per corpus, one bar per strategy (the best six by IoU);
+//! - `quality-vs-cost`: IoU and recall against embedding tokens and, with `timings.json`, against
+//!   chunking CPU time.
+//!
+//! Every figure is 800 px wide (blog width), titled, with axis units, a legend outside the data,
+//! the Okabe–Ito palette and marker shapes per series. Text is measured and (in PNGs) drawn with
+//! the embedded DejaVu Sans, so output is the same on every machine: the same results (and
+//! timings) give the same bytes.
+
+mod axis;
+mod corpus;
+mod cost;
+mod data;
+mod layout;
+mod raster;
+mod scatter;
+mod size;
+pub mod style;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::run::results::{RunResults, Timings};
+use data::Data;
+use layout::{Area, DrawResult};
+
+/// The figures, in the order they are written and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    MetricVsSize,
+    PrecisionVsRecall,
+    PerCorpus,
+    QualityVsCost,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [
+        Kind::MetricVsSize,
+        Kind::PrecisionVsRecall,
+        Kind::PerCorpus,
+        Kind::QualityVsCost,
+    ];
+
+    /// The file stem (`figures/<stem>.svg`, `.png`).
+    pub fn stem(self) -> &'static str {
+        match self {
+            Kind::MetricVsSize => "metric-vs-size",
+            Kind::PrecisionVsRecall => "precision-vs-recall",
+            Kind::PerCorpus => "per-corpus",
+            Kind::QualityVsCost => "quality-vs-cost",
+        }
+    }
+
+    /// A one-line caption (for the HTML report).
+    pub fn caption(self) -> &'static str {
+        match self {
+            Kind::MetricVsSize => "IoU and recall against mean chunk size; one line per strategy family and fixed parameters, shaded band: 95% bootstrap interval.",
+            Kind::PrecisionVsRecall => "Precision against recall over all questions; one point per strategy, labelled with its chunk size, whiskers: 95% bootstrap intervals.",
+            Kind::PerCorpus => "IoU and recall per corpus for the strategies with the highest IoU over all questions; whiskers: 95% bootstrap intervals.",
+            Kind::QualityVsCost => "IoU and recall against what a strategy costs: cl100k tokens embedded to index the corpus and, when timings.json is present, chunking CPU time.",
+        }
+    }
+
+    fn size(self, d: &Data) -> (u32, u32) {
+        match self {
+            Kind::MetricVsSize => size::SIZE,
+            Kind::PrecisionVsRecall => scatter::SIZE,
+            Kind::PerCorpus => corpus::size(d),
+            Kind::QualityVsCost => cost::SIZE,
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(self, canvas: &Area<DB>, d: &Data) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        canvas.fill(&WHITE)?;
+        match self {
+            Kind::MetricVsSize => size::draw(canvas, d),
+            Kind::PrecisionVsRecall => scatter::draw(canvas, d),
+            Kind::PerCorpus => corpus::draw(canvas, d),
+            Kind::QualityVsCost => cost::draw(canvas, d),
+        }
+    }
+}
+
+/// One rendered figure.
+pub struct Figure {
+    pub kind: Kind,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// Renders every figure of `results` (with `timings` when known). Deterministic.
+pub fn render_all(results: &RunResults, timings: Option<&Timings>) -> Result<Vec<Figure>> {
+    style::register_fonts();
+    let d = Data::new(results, timings);
+    if d.entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    Kind::ALL
+        .iter()
+        .map(|&kind| {
+            let fail = |e: Box<dyn std::error::Error>| {
+                Error::Usage(format!("cannot draw figure {}: {e}", kind.stem()))
+            };
+            let (w, h) = kind.size(&d);
+            let mut svg = String::new();
+            {
+                let backend = SVGBackend::with_string(&mut svg, (w, h));
+                let canvas = backend.into_drawing_area();
+                kind.draw(&canvas, &d).map_err(fail)?;
+                canvas.present().map_err(|e| fail(e.into()))?;
+            }
+            let mut rgb = vec![0u8; (w * h * 3) as usize];
+            {
+                let backend = raster::PngBackend::new(&mut rgb, (w, h));
+                let canvas = backend.into_drawing_area();
+                kind.draw(&canvas, &d).map_err(fail)?;
+                canvas.present().map_err(|e| fail(e.into()))?;
+            }
+            Ok(Figure {
+                kind,
+                svg,
+                png: encode_png(&rgb, w, h)?,
+            })
+        })
+        .collect()
+}
+
+/// Writes every figure as `<dir>/figures/<stem>.svg` and `.png`; returns the paths written.
+pub fn write_all(
+    dir: &Path,
+    results: &RunResults,
+    timings: Option<&Timings>,
+) -> Result<Vec<PathBuf>> {
+    write_figures(dir, &render_all(results, timings)?)
+}
+
+/// Writes rendered figures into `<dir>/figures/`.
+pub fn write_figures(dir: &Path, figures: &[Figure]) -> Result<Vec<PathBuf>> {
+    let out = dir.join("figures");
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let mut written = Vec::new();
+    for f in figures {
+        for (ext, bytes) in [("svg", f.svg.as_bytes()), ("png", f.png.as_slice())] {
+            let path = out.join(format!("{}.{ext}", f.kind.stem()));
+            super::write_atomic(&path, bytes)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// PNG bytes of an RGB buffer (no metadata, fixed compression: deterministic).
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let fail = |e: png::EncodingError| Error::Usage(format!("cannot encode PNG: {e}"));
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Balanced);
+        let mut writer = enc.write_header().map_err(fail)?;
+        writer.write_image_data(rgb).map_err(fail)?;
+        writer.finish().map_err(fail)?;
+    }
+    Ok(out)
+}
