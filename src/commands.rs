@@ -208,7 +208,11 @@ fn compare_command(args: CompareArgs) -> Result<i32> {
         f.write_all(compare::render_markdown(&result).as_bytes())
             .map_err(|e| Error::io(path, e))?;
     }
-    Ok(if result.regressions().next().is_some() { 1 } else { 0 })
+    Ok(if result.regressions().next().is_some() {
+        1
+    } else {
+        0
+    })
 }
 
 fn baseline_save(run: &Path, to: &Path) -> Result<i32> {

@@ -42,7 +42,12 @@ fn run(dir: &Path, cache: &Path, fixed_size: usize, k: usize) -> PathBuf {
         "--cache-dir",
         cache.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     out
 }
 
@@ -57,11 +62,26 @@ fn gate_catches_a_real_drop_and_ignores_noise() {
     let other_k = run(tmp.path(), &cache, 256, 3);
 
     let saved = tmp.path().join("baseline.json");
-    let o = chunkbench(&["baseline", "save", base.to_str().unwrap(), "--to", saved.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = chunkbench(&[
+        "baseline",
+        "save",
+        base.to_str().unwrap(),
+        "--to",
+        saved.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     for (current, what) in [(&same, "identical"), (&nudged, "negligible change")] {
-        let o = chunkbench(&["compare", saved.to_str().unwrap(), current.to_str().unwrap()]);
+        let o = chunkbench(&[
+            "compare",
+            saved.to_str().unwrap(),
+            current.to_str().unwrap(),
+        ]);
         let stdout = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{what} run flagged:\n{stdout}");
         assert!(stdout.contains("no regression"), "{stdout}");
@@ -76,14 +96,36 @@ fn gate_catches_a_real_drop_and_ignores_noise() {
         md.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(1), "degraded run not caught:\n{stdout}");
-    let flagged: Vec<&str> = stdout.lines().filter(|l| l.ends_with("REGRESSION")).collect();
-    assert!(flagged.iter().any(|l| l.starts_with("fixed ") && l.contains("recall")), "{stdout}");
-    assert!(!flagged.iter().any(|l| l.starts_with("markdown ")), "untouched strategy flagged:\n{stdout}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "degraded run not caught:\n{stdout}"
+    );
+    let flagged: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.ends_with("REGRESSION"))
+        .collect();
+    assert!(
+        flagged
+            .iter()
+            .any(|l| l.starts_with("fixed ") && l.contains("recall")),
+        "{stdout}"
+    );
+    assert!(
+        !flagged.iter().any(|l| l.starts_with("markdown ")),
+        "untouched strategy flagged:\n{stdout}"
+    );
     let summary = std::fs::read_to_string(&md).unwrap();
-    assert!(summary.contains("### Regressions") && summary.contains("| fixed | recall |"), "{summary}");
+    assert!(
+        summary.contains("### Regressions") && summary.contains("| fixed | recall |"),
+        "{summary}"
+    );
 
-    let o = chunkbench(&["compare", saved.to_str().unwrap(), other_k.to_str().unwrap()]);
+    let o = chunkbench(&[
+        "compare",
+        saved.to_str().unwrap(),
+        other_k.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("k: baseline 5, current 3"));
 }
