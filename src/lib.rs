@@ -7,11 +7,13 @@
 pub mod chunk;
 pub mod cli;
 pub mod commands;
+pub mod commands_llm;
 pub mod dataset;
 pub mod embed;
 pub mod error;
 pub mod llm;
 pub mod output;
+pub mod questions;
 pub mod report;
 pub mod retrieve;
 pub mod run;

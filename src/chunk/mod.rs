@@ -4,8 +4,10 @@
 //! One file per family: [`window`] (fixed and sliding token/character windows), [`recursive`]
 //! (text-splitter, plain text and Markdown) and [`separators`] (Chroma's recursive separator
 //! algorithm, for reproducing its reference configurations), and [`semantic`] (the embedding-based
-//! families: breakpoint, Chroma's modified Kamradt, and cluster).
+//! families: breakpoint, Chroma's modified Kamradt, and cluster), and [`llm`] (topic cuts by a
+//! language model: likelihood and prompted).
 
+pub mod llm;
 pub mod recursive;
 pub mod semantic;
 pub mod separators;
@@ -48,12 +50,28 @@ pub trait Chunker: Send + Sync {
     fn needs_embeddings(&self) -> bool {
         false
     }
+
+    /// Whether [`Chunker::chunk`] calls [`ChunkEnv::llm`] (the caller then provides a model).
+    fn needs_llm(&self) -> bool {
+        false
+    }
 }
 
 /// What a chunker may use besides the text: the run's embedder, behind its cache.
 pub trait ChunkEnv: Sync {
     /// Unit-length embeddings of `texts`, in order.
     fn embed(&self, texts: &[&str]) -> Result<Vec<std::sync::Arc<[f32]>>>;
+
+    /// The run's language model, for LLM-based chunkers.
+    fn llm(&self) -> Result<&dyn crate::llm::Llm> {
+        Err(crate::error::Error::Usage(
+            "this strategy needs a language model, but none was configured".into(),
+        ))
+    }
+
+    /// Records that an LLM chunker could not use the model's answer for one window and applied
+    /// its fallback rule (counted in the strategy's cost record).
+    fn llm_fallback(&self) {}
 }
 
 /// An environment without a model, for chunkers that need none.
@@ -93,6 +111,7 @@ pub const FAMILIES: &[(&str, &str)] = &[
         "cluster",
         "max (required, cl100k tokens), piece=50 — Chroma's ClusterSemanticChunker: 50-token pieces grouped by dynamic programming to maximise within-chunk similarity, at most max/piece pieces and max tokens per chunk",
     ),
+    ("llm", llm::DESCRIPTION),
 ];
 
 /// Builds the chunker a strategy describes, validating its parameters.
@@ -110,6 +129,7 @@ pub fn build(strategy: &Strategy) -> Result<Box<dyn Chunker>> {
         "cluster" => Ok(Box::new(semantic::cluster::Cluster::from_strategy(
             strategy,
         )?)),
+        "llm" => llm::from_strategy(strategy),
         other => {
             let names: Vec<&str> = FAMILIES.iter().map(|(n, _)| *n).collect();
             Err(crate::error::Error::strategy(

@@ -1,10 +1,23 @@
 //! Language models, behind one trait: the LLM chunkers, question generation and the faithfulness
 //! metrics all talk to an [`Llm`]. Implementations: an embedded local GGUF model and an
 //! OpenAI-compatible chat endpoint; a response cache wraps either so a re-run costs no calls.
+//!
+//! [`local`] runs a GGUF file in-process (llama.cpp), [`http`] talks to any OpenAI-compatible
+//! server, [`cache`] makes a re-run free and meters what each strategy spends, and [`serve`]
+//! exposes the local model as an OpenAI-compatible server (`chunkbench serve`).
+
+pub mod cache;
+pub mod http;
+pub mod local;
+pub mod serve;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+
+pub use cache::{CachedLlm, LlmCache, LlmCost};
 
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,4 +85,64 @@ pub trait Llm: Send + Sync {
     /// template; an empty context scores the continuation on its own). Backends that cannot
     /// return them answer with an error that says so.
     fn score(&self, context: &str, continuation: &str) -> Result<Scored>;
+
+    /// Per-token log-probabilities of each piece read after the pieces before it — at least the
+    /// last `context` tokens of them where there are that many — as one [`Scored`] per piece.
+    /// Pieces are tokenized separately, so a piece's tokens are the same as in [`Llm::score`].
+    /// The default calls [`Llm::score`] once per piece with the preceding text cut to about
+    /// `context` tokens (4 bytes each); the embedded model reads the whole sequence in
+    /// overlapping windows instead, a few calls per document.
+    fn score_sequence(&self, pieces: &[&str], context: usize) -> Result<Vec<Scored>> {
+        let mut out = Vec::with_capacity(pieces.len());
+        let mut before = String::new();
+        for piece in pieces {
+            let mut cut = before.len().saturating_sub(context.saturating_mul(4));
+            while !before.is_char_boundary(cut) {
+                cut += 1;
+            }
+            out.push(self.score(&before[cut..], piece)?);
+            before.push_str(piece);
+        }
+        Ok(out)
+    }
+}
+
+/// The language model of a run or command: the model, and the response cache in front of it.
+#[derive(Clone)]
+pub struct LlmSetup {
+    pub model: Arc<dyn Llm>,
+    pub cache: Option<Arc<LlmCache>>,
+}
+
+impl LlmSetup {
+    /// A fresh metered, cached handle (one per strategy, so costs are attributed to it).
+    pub fn handle(&self) -> CachedLlm {
+        CachedLlm::new(self.model.clone(), self.cache.clone())
+    }
+}
+
+/// A chunking environment with a language model: embeddings come from `base`, the model from
+/// `llm` (metered per strategy).
+pub struct WithLlm<'a> {
+    pub base: &'a dyn crate::chunk::ChunkEnv,
+    pub llm: Option<CachedLlm>,
+}
+
+impl crate::chunk::ChunkEnv for WithLlm<'_> {
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
+        self.base.embed(texts)
+    }
+
+    fn llm(&self) -> Result<&dyn Llm> {
+        match &self.llm {
+            Some(l) => Ok(l),
+            None => self.base.llm(),
+        }
+    }
+
+    fn llm_fallback(&self) {
+        if let Some(l) = &self.llm {
+            l.meter().fallback();
+        }
+    }
 }

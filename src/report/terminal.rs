@@ -61,5 +61,21 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         t.cached_texts,
         t.score_seconds
     );
+    for st in &t.strategies {
+        if let Some(c) = &st.llm {
+            let _ = writeln!(
+                s,
+                "Language model for {}: {} calls, {} from the cache, {} prompt + {} completion tokens, {:.1} s of model time, {} fallbacks ({}).",
+                st.name,
+                c.calls,
+                c.cache_hits,
+                c.prompt_tokens,
+                c.completion_tokens,
+                c.seconds,
+                c.fallbacks,
+                c.model
+            );
+        }
+    }
     s
 }

@@ -34,6 +34,8 @@ pub struct RunConfig {
     /// Bootstrap resamples for the intervals, and their seed.
     pub bootstrap: usize,
     pub seed: u64,
+    /// The language model of `llm:` strategies (loaded by the caller only when one needs it).
+    pub llm: Option<crate::llm::LlmSetup>,
 }
 
 /// Everything a run produces.
@@ -99,12 +101,30 @@ pub fn run(
         .collect();
     let bar = progress.bar("chunking", pairs.len() as u64);
     let env = SharedEmbedder::new(embedder, cache, config.batch);
+    // Strategies that need a language model get their own metered handle on it.
+    let envs = chunkers
+        .iter()
+        .zip(&config.strategies)
+        .map(|(c, s)| {
+            let llm = match (c.needs_llm(), &config.llm) {
+                (false, _) => None,
+                (true, Some(l)) => Some(l.handle()),
+                (true, None) => {
+                    return Err(Error::Usage(format!(
+                        "strategy {:?} needs a language model, but none was configured",
+                        s.name
+                    )))
+                }
+            };
+            Ok(crate::llm::WithLlm { base: &env, llm })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let spans: Vec<(Vec<Span>, f64)> = pairs
         .par_iter()
         .map(|&(s, d)| {
             let t = Instant::now();
             let doc = &dataset.documents[d];
-            let out = chunkers[s].chunk(&doc.text, &env).map_err(|e| {
+            let out = chunkers[s].chunk(&doc.text, &envs[s]).map_err(|e| {
                 Error::Usage(format!(
                     "strategy {:?} failed on document {:?}: {e}",
                     config.strategies[s].name, doc.id
@@ -114,6 +134,7 @@ pub fn run(
             Ok((out, t.elapsed().as_secs_f64()))
         })
         .collect::<Result<_>>()?;
+    let llm_costs: Vec<_> = envs.into_iter().map(|e| e.llm.map(|l| l.cost())).collect();
     let (embedder, cache) = env.into_inner();
     bar.finish_and_clear();
     let mut chunked: Vec<Chunked> = (0..chunkers.len())
@@ -226,10 +247,12 @@ pub fn run(
         .iter()
         .zip(&chunked)
         .zip(&new_per_strategy)
-        .map(|((s, c), &n)| StrategyTiming {
+        .zip(llm_costs)
+        .map(|(((s, c), &n), llm)| StrategyTiming {
             name: s.name.clone(),
             chunk_cpu_seconds: c.cpu_seconds,
             new_texts: n,
+            llm,
         })
         .collect();
     timings.total_seconds = started.elapsed().as_secs_f64();

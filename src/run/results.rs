@@ -244,6 +244,10 @@ pub struct StrategyTiming {
     pub chunk_cpu_seconds: f64,
     /// Chunk texts of this strategy that were not in the cache before the run.
     pub new_texts: usize,
+    /// What the strategy's language model cost (`llm:` strategies only): model calls, cache
+    /// hits, prompt/completion tokens, model wall time, fallbacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<crate::llm::LlmCost>,
 }
 
 impl RunResults {

@@ -1,0 +1,195 @@
+//! `chunkbench serve`: the embedded model behind an OpenAI-compatible HTTP API, on 127.0.0.1 only.
+//!
+//! - `POST /v1/chat/completions`: `messages`, `max_tokens` (default 256), `stop` (string or list),
+//!   and llama.cpp's `grammar` extension (GBNF); decoding is greedy whatever `temperature` says.
+//! - `POST /v1/completions` with `echo: true` and `max_tokens: 0`: the log-probability of every
+//!   token of `prompt` (`logprobs.tokens`, `token_logprobs`, `text_offset` in characters) — what
+//!   [`super::http::HttpLlm::score`] reads. Generation from a raw prompt is not offered.
+//! - `GET /v1/models`: the one model.
+//!
+//! Requests are answered one at a time (the model runs one at a time anyway).
+
+use std::io::Read;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use super::local::LocalLlm;
+use super::{ChatRequest, Llm, Message};
+use crate::error::{Error, Result};
+
+/// Largest request body accepted.
+const MAX_BODY: u64 = 16 << 20;
+
+/// Serves `llm` on `127.0.0.1:port` (0: any free port). `ready` gets the bound port before the
+/// first request is read. Stops after `max_requests` requests when given, else never.
+pub fn serve(
+    llm: Arc<LocalLlm>,
+    port: u16,
+    max_requests: Option<usize>,
+    ready: impl FnOnce(u16),
+) -> Result<()> {
+    let server = Server::http(("127.0.0.1", port)).map_err(|e| {
+        Error::Usage(format!(
+            "cannot listen on 127.0.0.1:{port}: {e}; choose another --port (0 picks a free one)"
+        ))
+    })?;
+    let bound = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .ok_or_else(|| Error::Usage("the server has no TCP address".into()))?;
+    ready(bound);
+    let name = llm
+        .path()
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "local".into());
+    for (served, request) in server.incoming_requests().enumerate() {
+        handle(&llm, &name, request);
+        if max_requests.is_some_and(|m| served + 1 >= m) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn handle(llm: &LocalLlm, name: &str, mut request: Request) {
+    let method = request.method().clone();
+    let url = request.url().to_string();
+    let path = url.split('?').next().unwrap_or("").trim_end_matches('/');
+    let (status, body) = match (&method, path) {
+        (Method::Get, "/v1/models") => (
+            200,
+            json!({"object": "list", "data": [{"id": name, "object": "model", "owned_by": "chunkbench"}]}),
+        ),
+        (Method::Post, "/v1/chat/completions") | (Method::Post, "/v1/completions") => {
+            match read_json(&mut request) {
+                Err(e) => error(400, &e),
+                Ok(v) if path.ends_with("chat/completions") => chat(llm, name, &v),
+                Ok(v) => completions(llm, name, &v),
+            }
+        }
+        _ => error(404, &format!("no route for {method} {path}")),
+    };
+    let header = Header::from_bytes("Content-Type", "application/json").expect("valid header");
+    let response = Response::from_string(body.to_string())
+        .with_status_code(status)
+        .with_header(header);
+    let _ = request.respond(response); // a client that went away is not our problem
+}
+
+fn read_json(request: &mut Request) -> std::result::Result<Value, String> {
+    let mut body = String::new();
+    request
+        .as_reader()
+        .take(MAX_BODY)
+        .read_to_string(&mut body)
+        .map_err(|e| format!("cannot read the request body: {e}"))?;
+    serde_json::from_str(&body).map_err(|e| format!("the request body is not JSON: {e}"))
+}
+
+fn error(status: u16, message: &str) -> (u16, Value) {
+    (
+        status,
+        json!({"error": {"message": message, "type": "invalid_request_error"}}),
+    )
+}
+
+fn model_error(e: Error) -> (u16, Value) {
+    match e {
+        Error::Usage(m) => error(400, &m),
+        other => error(500, &other.to_string()),
+    }
+}
+
+fn chat(llm: &LocalLlm, name: &str, v: &Value) -> (u16, Value) {
+    let Some(list) = v["messages"].as_array() else {
+        return error(400, "`messages` must be a list of {role, content}");
+    };
+    let mut messages = Vec::with_capacity(list.len());
+    for m in list {
+        match (m["role"].as_str(), m["content"].as_str()) {
+            (Some(role), Some(content)) => messages.push(Message {
+                role: role.into(),
+                content: content.into(),
+            }),
+            _ => return error(400, "each message needs a string `role` and `content`"),
+        }
+    }
+    let stop = match &v["stop"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let request = ChatRequest {
+        messages,
+        max_tokens: v["max_tokens"].as_u64().unwrap_or(256) as usize,
+        stop,
+        grammar: v["grammar"].as_str().map(String::from),
+    };
+    match llm.complete(&request) {
+        Ok(c) => (
+            200,
+            json!({
+                "id": "chatcmpl-chunkbench",
+                "object": "chat.completion",
+                "model": name,
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": c.text},
+                    "finish_reason": "stop",
+                }],
+                "usage": {
+                    "prompt_tokens": c.prompt_tokens,
+                    "completion_tokens": c.completion_tokens,
+                    "total_tokens": c.prompt_tokens + c.completion_tokens,
+                },
+            }),
+        ),
+        Err(e) => model_error(e),
+    }
+}
+
+fn completions(llm: &LocalLlm, name: &str, v: &Value) -> (u16, Value) {
+    let Some(prompt) = v["prompt"].as_str() else {
+        return error(400, "`prompt` must be a string");
+    };
+    if v["max_tokens"].as_u64() != Some(0) || v["echo"].as_bool() != Some(true) {
+        return error(
+            400,
+            "only scoring is served here: send echo: true, logprobs: 1 and max_tokens: 0",
+        );
+    }
+    match llm.echo(prompt) {
+        Ok(tokens) => {
+            let n = tokens.len();
+            let (mut texts, mut offsets, mut lps) = (Vec::new(), Vec::new(), Vec::new());
+            for (t, o, lp) in tokens {
+                texts.push(t);
+                offsets.push(o);
+                lps.push(lp);
+            }
+            (
+                200,
+                json!({
+                    "id": "cmpl-chunkbench",
+                    "object": "text_completion",
+                    "model": name,
+                    "choices": [{
+                        "index": 0,
+                        "text": prompt,
+                        "logprobs": {"tokens": texts, "token_logprobs": lps, "text_offset": offsets},
+                        "finish_reason": "length",
+                    }],
+                    "usage": {"prompt_tokens": n, "completion_tokens": 0, "total_tokens": n},
+                }),
+            )
+        }
+        Err(e) => model_error(e),
+    }
+}
