@@ -17,6 +17,9 @@ Strategy families (write as family:key=value,...; in TOML grids, arrays sweep):
   fixed      size (required), overlap=0, unit=cl100k|o200k|chars
   sliding    size (required), overlap=size/2 (>= 1), unit=cl100k|o200k|chars
   recursive  size (required), overlap=0, unit=cl100k|o200k|chars, splitter=text|markdown|chroma
+  semantic   max (required), method=percentile|stddev|iqr|gradient, amount, buffer=1, min=0
+  kamradt    avg (required), buffer=3, piece=50, max — Chroma's modified Kamradt
+  cluster    max (required), piece=50 — Chroma's ClusterSemanticChunker
   llm        method=likelihood|prompted, max=400, ... — topic cuts by a language model: the embedded
              SmolLM2-135M (--llm-model GGUF) or an OpenAI-compatible endpoint (--llm-url)
 
