@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::axis::Axis;
 use super::data::Data;
-use super::layout::{self, Area, DrawResult, MARGIN};
+use super::layout::{self, Area, DrawResult};
 use super::scatter::{self, Pt};
 
 pub const SIZE: (u32, u32) = (800, 760);
@@ -17,18 +17,7 @@ where
     let (w, h) = (SIZE.0 as i32, SIZE.1 as i32);
     let top = layout::header(canvas, "Retrieval quality vs cost", &d.context_line())?;
     let items = scatter::series_legend(d);
-    let legend_h = layout::legend(canvas, &items, (MARGIN, 0), w - 2 * MARGIN, false)?;
-    let bottom = h - MARGIN - legend_h;
-    layout::legend(
-        canvas,
-        &items,
-        (MARGIN + 4, bottom + 4),
-        w - 2 * MARGIN,
-        true,
-    )?;
-    let area = canvas
-        .clone()
-        .shrink((MARGIN / 2, top), (w - MARGIN, bottom - top));
+    let area = layout::plot_area_above_legend(canvas, &items, top, (w, h))?;
 
     type CostOf = fn(&super::data::Entry) -> f64;
     let mut columns: Vec<(&str, CostOf, bool)> = vec![(

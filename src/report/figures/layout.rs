@@ -59,6 +59,31 @@ const KEY_W: i32 = 28;
 
 /// Lays legend items out left to right, wrapping at `max_w`; draws them when `draw`. Returns the
 /// height used.
+/// Draws `items` as a legend strip along the bottom of `canvas` and returns the area left for the
+/// plot between `top` and the legend. `(w, h)` is the canvas size in pixels.
+pub fn plot_area_above_legend<DB: DrawingBackend>(
+    canvas: &Area<DB>,
+    items: &[LegendItem],
+    top: i32,
+    (w, h): (i32, i32),
+) -> DrawResult<Area<DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let legend_h = legend(canvas, items, (MARGIN, 0), w - 2 * MARGIN, false)?;
+    let bottom = h - MARGIN - legend_h;
+    legend(
+        canvas,
+        items,
+        (MARGIN + 4, bottom + 4),
+        w - 2 * MARGIN,
+        true,
+    )?;
+    Ok(canvas
+        .clone()
+        .shrink((MARGIN / 2, top), (w - MARGIN, bottom - top)))
+}
+
 pub fn legend<DB: DrawingBackend>(
     canvas: &Area<DB>,
     items: &[LegendItem],

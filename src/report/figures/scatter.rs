@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::axis::Axis;
 use super::data::Data;
-use super::layout::{self, Area, DrawResult, Key, LabelledPoint, LegendItem, MARGIN};
+use super::layout::{self, Area, DrawResult, Key, LabelledPoint, LegendItem};
 
 pub const SIZE: (u32, u32) = (800, 600);
 
@@ -92,18 +92,7 @@ where
     let (w, h) = (SIZE.0 as i32, SIZE.1 as i32);
     let top = layout::header(canvas, "Precision vs recall", &d.context_line())?;
     let items = series_legend(d);
-    let legend_h = layout::legend(canvas, &items, (MARGIN, 0), w - 2 * MARGIN, false)?;
-    let bottom = h - MARGIN - legend_h;
-    layout::legend(
-        canvas,
-        &items,
-        (MARGIN + 4, bottom + 4),
-        w - 2 * MARGIN,
-        true,
-    )?;
-    let area = canvas
-        .clone()
-        .shrink((MARGIN / 2, top), (w - MARGIN, bottom - top));
+    let area = layout::plot_area_above_legend(canvas, &items, top, (w, h))?;
 
     let pts: Vec<Pt> = d
         .entries

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::axis::Axis;
 use super::data::Data;
-use super::layout::{self, Area, DrawResult, Key, LegendItem, MARGIN};
+use super::layout::{self, Area, DrawResult, Key, LegendItem};
 use super::style;
 
 pub const SIZE: (u32, u32) = (800, 520);
@@ -26,19 +26,7 @@ where
             key: Key::Line(s.marker),
         })
         .collect();
-    let legend_h = layout::legend(canvas, &items, (MARGIN, 0), w - 2 * MARGIN, false)?;
-    let bottom = h - MARGIN - legend_h;
-    layout::legend(
-        canvas,
-        &items,
-        (MARGIN + 4, bottom + 4),
-        w - 2 * MARGIN,
-        true,
-    )?;
-
-    let area = canvas
-        .clone()
-        .shrink((MARGIN / 2, top), (w - MARGIN, bottom - top));
+    let area = layout::plot_area_above_legend(canvas, &items, top, (w, h))?;
     let panels = area.split_evenly((1, 2));
     let tokens: Vec<f64> = d.entries.iter().map(|e| e.s.chunks.tokens_mean).collect();
     let x = Axis::log(
