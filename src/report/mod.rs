@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod csv;
 pub mod figures;
+pub mod histogram;
 pub mod html;
 pub mod json;
 pub mod markdown;
