@@ -161,7 +161,34 @@ pub struct RunArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]
+    pub answers: AnswerArgs,
+    #[command(flatten)]
     pub llm: LlmArgs,
+}
+
+/// The model-based answer metrics of a run (off by default: they cost model calls).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Answer metrics (model-based, opt-in)")]
+pub struct AnswerArgs {
+    /// Score context utility: how much the retrieved chunks raise the language model's
+    /// (--llm-*; the embedded SmolLM2 by default) log-probability of the gold answer
+    #[arg(long)]
+    pub utility: bool,
+    /// Score the faithfulness of generated answers: the language model (--llm-*) answers from the
+    /// retrieved chunks and this judge checks each statement. An OpenAI-compatible endpoint
+    /// (http://HOST:PORT/v1) or a local GGUF file; use a capable model
+    #[arg(long, value_name = "URL_OR_GGUF")]
+    pub judge: Option<String>,
+    /// Model name sent to the judge endpoint
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub judge_model_name: String,
+    /// Environment variable holding the judge endpoint's API key (never logged)
+    #[arg(long, default_value = "OPENAI_API_KEY", value_name = "VAR")]
+    pub judge_key_env: String,
+    /// Compute the answer metrics on a deterministic sample of N questions only (the same for
+    /// every strategy) [default: all questions]
+    #[arg(long, value_name = "N")]
+    pub answer_sample: Option<usize>,
 }
 
 #[derive(Args, Debug)]

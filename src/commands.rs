@@ -51,10 +51,29 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let dataset = crate::dataset::Dataset::load(&args.dataset)?;
     let progress = Progress::new(args.quiet);
     let (mut embedder, mut cache) = open_embedder(&args.model)?;
-    let llm = if needs_llm {
+    if args.answers.answer_sample == Some(0) {
+        return Err(Error::Usage(
+            "--answer-sample must be at least 1 (or leave it out for all questions)".into(),
+        ));
+    }
+    let wants_answers = args.answers.utility || args.answers.judge.is_some();
+    let llm = if needs_llm || wants_answers {
         Some(open_llm(&args.llm, args.model.models_dir.as_deref())?)
     } else {
         None
+    };
+    let answers = crate::answers::AnswerSetup {
+        utility: llm.clone().filter(|_| args.answers.utility),
+        generator: llm.clone().filter(|_| args.answers.judge.is_some()),
+        judge: match &args.answers.judge {
+            Some(j) => Some(crate::commands_llm::open_judge(
+                j,
+                &args.answers,
+                &args.llm,
+            )?),
+            None => None,
+        },
+        sample: args.answers.answer_sample,
     };
     let config = RunConfig {
         dataset,
@@ -67,6 +86,7 @@ fn run_command(args: RunArgs) -> Result<i32> {
         bootstrap: args.bootstrap,
         seed: args.seed,
         llm,
+        answers,
     };
     let output = run(&config, &mut embedder, &mut cache, &progress)?;
     let mut written = report::write_all(&out, &output.results)?;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{LlmArgs, QuestionsArgs, ServeArgs};
+use crate::cli::{AnswerArgs, LlmArgs, QuestionsArgs, ServeArgs};
 use crate::embed::models;
 use crate::error::{Error, Result};
 use crate::llm::http::{HttpConfig, HttpLlm};
@@ -48,6 +48,27 @@ pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
         Some(Arc::new(LlmCache::open(&dir, model.id())?))
     };
     Ok(LlmSetup { model, cache })
+}
+
+/// Opens the judge of `--judge`: an endpoint when it is an http(s) URL, else a local GGUF file.
+/// It shares the language model's timeout, retries, concurrency, threads and cache directory.
+pub fn open_judge(judge: &str, answers: &AnswerArgs, llm: &LlmArgs) -> Result<LlmSetup> {
+    let mut args = llm.clone();
+    if judge.starts_with("http://") || judge.starts_with("https://") {
+        args.llm_url = Some(judge.to_string());
+        args.llm_model_name = answers.judge_model_name.clone();
+        args.llm_key_env = answers.judge_key_env.clone();
+    } else {
+        let path = Path::new(judge);
+        if !path.is_file() {
+            return Err(Error::Usage(format!(
+                "--judge {judge}: no such file; give an OpenAI-compatible endpoint (http://HOST:PORT/v1) or a GGUF model file"
+            )));
+        }
+        args.llm_url = None;
+        args.llm_model = Some(path.to_path_buf());
+    }
+    open_llm(&args, None)
 }
 
 /// One line of what a language model cost, for the terminal.

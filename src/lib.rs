@@ -1,9 +1,11 @@
 //! chunkbench: benchmark chunking strategies for retrieval-augmented generation.
 //!
 //! The pipeline flows one way, one module per stage:
-//! [`dataset`] → [`chunk`] → [`embed`] → [`retrieve`] → [`score`] → [`report`], planned and run
+//! [`dataset`] → [`chunk`] → [`embed`] → [`retrieve`] → [`score`] (→ [`answers`], model-based,
+//! opt-in) → [`report`], planned and run
 //! in parallel by [`run`]. [`strategy`] describes chunkers as data.
 
+pub mod answers;
 pub mod chunk;
 pub mod cli;
 pub mod commands;

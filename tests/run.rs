@@ -80,7 +80,7 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
     let csv = std::fs::read_to_string(a.join("summary.csv")).unwrap();
     let header = csv.lines().next().unwrap();
     for col in [
-        "strategy,corpus,questions,recall_mean,recall_std,recall_lo,recall_hi,precision_mean",
+        "strategy,corpus,questions,recall_mean,recall_std,recall_lo,recall_hi,recall_n,precision_mean",
         "iou_mean,iou_std",
         "precision_omega_mean,precision_omega_std",
         "mrr_mean",

@@ -26,6 +26,10 @@ pub const DEFAULT_TOLERANCES: &[(&str, f64)] = &[
     ("mrr", 0.02),
     ("ndcg", 0.02),
     ("answer_support", 0.02),
+    ("context_utility", 0.05),
+    ("faithfulness", 0.05),
+    ("k_precision", 0.02),
+    ("answer_f1", 0.02),
 ];
 
 /// One strategy × metric line of the comparison.
@@ -120,6 +124,18 @@ fn check_comparable(base: &RunResults, cur: &RunResults) -> Result<()> {
             "found share: baseline {}, current {}",
             base.found_share, cur.found_share
         ));
+    }
+    let (a, b) = (&base.answer_models, &cur.answer_models);
+    for (what, x, y) in [
+        ("context-utility model", &a.utility, &b.utility),
+        ("answer generator", &a.generator, &b.generator),
+        ("judge", &a.judge, &b.judge),
+    ] {
+        if let (Some(x), Some(y)) = (x, y) {
+            if x != y {
+                diffs.push(format!("{what}: baseline {x}, current {y}"));
+            }
+        }
     }
     if diffs.is_empty() {
         Ok(())

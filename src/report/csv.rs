@@ -1,5 +1,6 @@
 //! `summary.csv` (one row per strategy × corpus, plus `all`; for every metric its mean, population
-//! std and 95% bootstrap interval) and `comparisons.csv` (paired differences between strategies).
+//! std, 95% bootstrap interval and the number of questions it covers — empty cells and 0 for a
+//! model-based metric that did not run) and `comparisons.csv` (paired differences between strategies).
 
 use super::{f4, Exporter};
 use crate::error::{Error, Result};
@@ -14,7 +15,7 @@ pub fn summary_columns() -> Vec<String> {
         .map(String::from)
         .to_vec();
     for m in METRICS {
-        for suffix in ["mean", "std", "lo", "hi"] {
+        for suffix in ["mean", "std", "lo", "hi", "n"] {
             cols.push(format!("{}_{suffix}", m.name));
         }
     }
@@ -43,7 +44,18 @@ impl Exporter for SummaryCsv {
             for g in &s.summary {
                 let mut row = vec![s.name.clone(), g.corpus.clone(), g.questions.to_string()];
                 for m in &g.metrics {
-                    row.extend([f4(m.stat.mean), f4(m.stat.std), f4(m.lo), f4(m.hi)]);
+                    if m.stat.n == 0 {
+                        // not measured (a model-based metric that did not run)
+                        row.extend(["", "", "", "", "0"].map(String::from));
+                    } else {
+                        row.extend([
+                            f4(m.stat.mean),
+                            f4(m.stat.std),
+                            f4(m.lo),
+                            f4(m.hi),
+                            m.stat.n.to_string(),
+                        ]);
+                    }
                 }
                 row.extend([
                     g.chunks.to_string(),

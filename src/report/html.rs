@@ -101,6 +101,15 @@ fn cell(m: Option<&MetricSummary>, best: bool) -> String {
 
 /// A table of `metrics` (name, header) for the summaries `rows` (strategy, its group), with
 /// `extra` leading columns; the highest mean of each metric in bold.
+/// A metric's label in tables.
+fn label_of(name: &str) -> &'static str {
+    crate::run::results::METRICS
+        .iter()
+        .find(|m| m.name == name)
+        .map(|m| m.label)
+        .unwrap_or("?")
+}
+
 fn metric_table(
     out: &mut String,
     id: &str,
@@ -247,6 +256,28 @@ pub fn render(r: &RunResults, t: Option<&Timings>, figures: &[Figure]) -> String
         ],
     );
     o.push_str("</section>\n");
+
+    // Model-based answer metrics, when the run computed them.
+    let model_metrics = super::markdown::measured_model_metrics(r);
+    if !model_metrics.is_empty() {
+        o.push_str("<section id=\"answers\"><h2>Answer quality, all questions</h2>\n");
+        let _ = writeln!(
+            o,
+            "<p class=\"note\">Models: {} Context utility: mean per-token log p(gold answer | question, retrieved chunks) − log p(gold answer | question), in nats. Faithfulness: share of the generated answer's statements the judge finds supported by the retrieved chunks. K-precision: share of the generated answer's words found in the retrieved chunks. Answer token F1: against the gold answer.</p>",
+            esc(&super::markdown::answer_models_line(r))
+        );
+        let rows: Vec<_> = r
+            .strategies
+            .iter()
+            .filter_map(|s| group(s, "all").map(|g| (s, g, Vec::new())))
+            .collect();
+        let cols: Vec<(&str, String)> = model_metrics
+            .iter()
+            .map(|m| (*m, label_of(m).to_string()))
+            .collect();
+        metric_table(&mut o, "answer-metrics", &[], &rows, &cols);
+        o.push_str("</section>\n");
+    }
 
     differences_section(&mut o, r);
 
@@ -419,17 +450,23 @@ fn differences_section(o: &mut String, r: &RunResults) {
         esc(&best.name),
         esc(&best.name)
     );
-    let metrics = [
+    let mut metrics: Vec<(&str, String)> = [
         ("recall", "Δ recall"),
         ("iou", "Δ IoU"),
         ("precision_omega", "Δ precision_Ω"),
         ("mrr", "Δ MRR"),
-    ];
+        ("answer_support", "Δ answer support"),
+    ]
+    .map(|(m, h)| (m, h.to_string()))
+    .to_vec();
+    for m in super::markdown::measured_model_metrics(r) {
+        metrics.push((m, format!("Δ {}", label_of(m))));
+    }
     o.push_str(
         "<div class=\"scroll\"><table id=\"differences-table\"><thead><tr><th>strategy</th>",
     );
-    for (_, h) in metrics {
-        let _ = write!(o, "<th>{h}</th>");
+    for (_, h) in &metrics {
+        let _ = write!(o, "<th>{}</th>", esc(h));
     }
     o.push_str("</tr></thead><tbody>\n");
     for s in r.strategies.iter().filter(|s| s.name != best.name) {
@@ -439,9 +476,9 @@ fn differences_section(o: &mut String, r: &RunResults) {
             esc(&s.name),
             esc(&s.name)
         );
-        for (m, _) in metrics {
+        for (m, _) in &metrics {
             let c = r.comparisons.iter().find(|c| {
-                c.metric == m
+                c.metric == *m
                     && ((c.a == best.name && c.b == s.name) || (c.b == best.name && c.a == s.name))
             });
             match c {

@@ -5,9 +5,86 @@ use std::fmt::Write;
 
 use super::{f4, Exporter};
 use crate::error::Result;
-use crate::run::results::{MetricSummary, RunResults, StrategyResults};
+use crate::run::results::{MetricSummary, RunResults, StrategyResults, METRICS, MODEL_METRICS};
 
 pub struct SummaryMarkdown;
+
+/// A metric's table label.
+fn label(name: &str) -> &'static str {
+    METRICS
+        .iter()
+        .find(|m| m.name == name)
+        .map(|m| m.label)
+        .unwrap_or("?")
+}
+
+/// The model-based metrics some strategy of the run has values for, in table order.
+pub(crate) fn measured_model_metrics(r: &RunResults) -> Vec<&'static str> {
+    MODEL_METRICS
+        .iter()
+        .copied()
+        .filter(|m| r.strategies.iter().any(|st| all(st).measured(m).is_some()))
+        .collect()
+}
+
+/// Which models produced the model-based metrics, in one sentence.
+pub(crate) fn answer_models_line(r: &RunResults) -> String {
+    let a = &r.answer_models;
+    let mut parts = Vec::new();
+    if let Some(m) = &a.utility {
+        parts.push(format!("context utility scored by `{m}`"));
+    }
+    if let Some(j) = &a.judge {
+        parts.push(format!(
+            "answers written by `{}` and judged by `{j}`",
+            a.generator.as_deref().unwrap_or("?")
+        ));
+    }
+    let over = match a.sample {
+        Some(n) => format!(
+            "a deterministic sample of {n} of the {} questions",
+            r.dataset.questions
+        ),
+        None => "every question".to_string(),
+    };
+    format!("{}; over {over}.", parts.join("; "))
+}
+
+/// The answer-quality table: answer support and the model-based metrics that were measured.
+fn answer_table(s: &mut String, r: &RunResults, metrics: &[&str]) {
+    let _ = writeln!(s, "\n## Answer quality, all questions\n");
+    let _ = writeln!(s, "Models: {}", answer_models_line(r));
+    let _ = writeln!(s, "Context utility: mean per-token log p(gold answer | question, retrieved chunks) − log p(gold answer | question), in nats; > 0 when the chunks help. Faithfulness: share of the generated answer's statements the judge finds supported by the retrieved chunks. K-precision: share of the generated answer's words found in the retrieved chunks. Answer token F1: against the gold answer.\n");
+    let mut cols = vec!["answer_support"];
+    cols.extend(metrics.iter().copied());
+    let _ = write!(s, "| strategy |");
+    for c in &cols {
+        let _ = write!(s, " {} |", label(c));
+    }
+    let _ = writeln!(s, " questions scored |");
+    let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(cols.len()));
+    for st in &r.strategies {
+        let g = all(st);
+        let _ = write!(s, "| {} |", st.name);
+        for c in &cols {
+            match g.measured(c) {
+                Some(m) => {
+                    let _ = write!(s, " {} |", ci(m));
+                }
+                None => {
+                    let _ = write!(s, " – |");
+                }
+            }
+        }
+        let n = metrics
+            .iter()
+            .filter_map(|m| g.measured(m))
+            .map(|m| m.stat.n)
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(s, " {n} |");
+    }
+}
 
 /// `mean [lo, hi]`.
 fn ci(m: &MetricSummary) -> String {
@@ -78,6 +155,10 @@ impl Exporter for SummaryMarkdown {
                 ci(g.metric("answer_support"))
             );
         }
+        let model_metrics = measured_model_metrics(r);
+        if !model_metrics.is_empty() {
+            answer_table(&mut s, r, &model_metrics);
+        }
         if r.strategies.len() > 1 {
             let best = r
                 .strategies
@@ -96,8 +177,13 @@ impl Exporter for SummaryMarkdown {
                 best.name
             );
             let _ = writeln!(s, "Other strategy minus {}, over the same questions, with the 95% paired bootstrap interval; **bold** when the interval excludes 0.\n", best.name);
-            let _ = writeln!(s, "| strategy | Δ recall | Δ IoU | Δ precision_Ω | Δ MRR |");
-            let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+            let mut cols = vec!["recall", "iou", "precision_omega", "mrr", "answer_support"];
+            cols.extend(model_metrics.iter().copied());
+            let _ = write!(s, "| strategy |");
+            for c in &cols {
+                let _ = write!(s, " Δ {} |", label(c));
+            }
+            let _ = writeln!(s, "\n|---|{}", "---:|".repeat(cols.len()));
             for st in r.strategies.iter().filter(|x| x.name != best.name) {
                 let cell = |metric: &str| {
                     let c = r.comparisons.iter().find(|c| {
@@ -123,15 +209,11 @@ impl Exporter for SummaryMarkdown {
                         }
                     }
                 };
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} |",
-                    st.name,
-                    cell("recall"),
-                    cell("iou"),
-                    cell("precision_omega"),
-                    cell("mrr")
-                );
+                let _ = write!(s, "| {} |", st.name);
+                for c in &cols {
+                    let _ = write!(s, " {} |", cell(c));
+                }
+                let _ = writeln!(s);
             }
         }
         let kinds: Vec<&str> = r

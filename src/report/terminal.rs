@@ -61,7 +61,63 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         t.cached_texts,
         t.score_seconds
     );
+    let model_metrics = super::markdown::measured_model_metrics(r);
+    if !model_metrics.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nAnswer quality — {}",
+            super::markdown::answer_models_line(r)
+        );
+        let mut cols = vec!["answer_support"];
+        cols.extend(model_metrics.iter().copied());
+        let _ = write!(s, "{:<name_w$}", "strategy");
+        for c in &cols {
+            let label = crate::run::results::METRICS
+                .iter()
+                .find(|m| m.name == *c)
+                .map_or("?", |m| m.label);
+            let _ = write!(s, "  {label:>21}");
+        }
+        let _ = writeln!(s);
+        for st in &r.strategies {
+            let all = st
+                .summary
+                .iter()
+                .find(|g| g.corpus == "all")
+                .expect("all row");
+            let _ = write!(s, "{:<name_w$}", st.name);
+            for c in &cols {
+                let text = all.measured(c).map_or_else(
+                    || "–".to_string(),
+                    |m| format!("{:+.3} [{:+.3},{:+.3}]", m.stat.mean, m.lo, m.hi),
+                );
+                let _ = write!(s, "  {text:>21}");
+            }
+            let _ = writeln!(s);
+        }
+    }
+    if let Some(c) = &t.utility_baseline {
+        let _ = writeln!(
+            s,
+            "Context utility, question-only baseline: {}.",
+            crate::commands_llm::cost_line(c)
+        );
+    }
     for st in &t.strategies {
+        for (what, c) in [
+            ("context utility", &st.answer.utility),
+            ("answers", &st.answer.generator),
+            ("judge", &st.answer.judge),
+        ] {
+            if let Some(c) = c {
+                let _ = writeln!(
+                    s,
+                    "{what} for {}: {}.",
+                    st.name,
+                    crate::commands_llm::cost_line(c)
+                );
+            }
+        }
         if let Some(c) = &st.llm {
             let _ = writeln!(
                 s,

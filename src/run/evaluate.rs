@@ -99,6 +99,8 @@ pub fn score_strategy(
                 mrr: rank.mrr,
                 ndcg: rank.ndcg,
                 answer_support: support,
+                context_utility: None,
+                generated: None,
                 retrieved: hits
                     .iter()
                     .map(|&(i, score)| RetrievedChunk {
@@ -246,6 +248,9 @@ pub fn summarise(
                     .zip(&strategies[b].questions)
                     .filter_map(|(qa, qb)| Some(((m.get)(qa)?, (m.get)(qb)?)))
                     .unzip();
+                if xa.is_empty() {
+                    continue; // a model-based metric that was not computed
+                }
                 let d = paired(&xa, &xb, &Resamples::new(xa.len(), resamples, seed));
                 comparisons.push(Comparison {
                     a: strategies[a].name.clone(),

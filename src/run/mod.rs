@@ -36,6 +36,8 @@ pub struct RunConfig {
     pub seed: u64,
     /// The language model of `llm:` strategies (loaded by the caller only when one needs it).
     pub llm: Option<crate::llm::LlmSetup>,
+    /// The model-based answer metrics to compute (none by default).
+    pub answers: crate::answers::AnswerSetup,
 }
 
 /// Everything a run produces.
@@ -221,7 +223,7 @@ pub fn run(
         offsets.push(at);
         at += c.chunks.len();
     }
-    let strategies: Vec<StrategyResults> = chunked
+    let mut strategies: Vec<StrategyResults> = chunked
         .par_iter()
         .enumerate()
         .map(|(s, c)| {
@@ -239,20 +241,43 @@ pub fn run(
             )
         })
         .collect();
+    timings.score_seconds = t.elapsed().as_secs_f64();
+
+    // 4. Model-based answer metrics on what was retrieved (opt-in).
+    let t = Instant::now();
+    let answers = crate::answers::evaluate(
+        &config.answers,
+        dataset,
+        &mut strategies,
+        config.seed,
+        progress,
+    )?;
+    timings.answer_seconds = t.elapsed().as_secs_f64();
+    timings.utility_baseline = answers.baseline;
+    if !config.answers.is_empty() {
+        progress.note(&format!(
+            "answer metrics in {:.1} s",
+            timings.answer_seconds
+        ));
+    }
+
+    let t = Instant::now();
     let (strategies, comparisons) =
         evaluate::summarise(dataset, strategies, config.bootstrap, config.seed);
-    timings.score_seconds = t.elapsed().as_secs_f64();
+    timings.score_seconds += t.elapsed().as_secs_f64();
     timings.strategies = config
         .strategies
         .iter()
         .zip(&chunked)
         .zip(&new_per_strategy)
         .zip(llm_costs)
-        .map(|(((s, c), &n), llm)| StrategyTiming {
+        .zip(answers.costs)
+        .map(|((((s, c), &n), llm), answer)| StrategyTiming {
             name: s.name.clone(),
             chunk_cpu_seconds: c.cpu_seconds,
             new_texts: n,
             llm,
+            answer,
         })
         .collect();
     timings.total_seconds = started.elapsed().as_secs_f64();
@@ -277,6 +302,7 @@ pub fn run(
         found_share: config.found_share,
         bootstrap_resamples: config.bootstrap,
         bootstrap_seed: config.seed,
+        answer_models: config.answers.models(dataset.questions.len()),
         strategies,
         comparisons,
     };

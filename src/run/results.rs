@@ -20,9 +20,29 @@ pub struct RunResults {
     /// Bootstrap resamples and seed of the intervals.
     pub bootstrap_resamples: usize,
     pub bootstrap_seed: u64,
+    /// The language models behind the model-based answer metrics (none: they were not run).
+    #[serde(default)]
+    pub answer_models: AnswerModels,
     pub strategies: Vec<StrategyResults>,
     /// Paired differences between every two strategies on every metric, over all questions.
     pub comparisons: Vec<Comparison>,
+}
+
+/// Which models produced the model-based answer metrics, and over which questions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnswerModels {
+    /// The model whose log-probabilities give context utility.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility: Option<String>,
+    /// The model that writes the answers that faithfulness judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<String>,
+    /// The judge: extracts the answer's statements and checks each against the context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
+    /// The model-based metrics cover this many questions (a deterministic sample), or all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +129,14 @@ impl GroupSummary {
             .find(|m| m.metric == name)
             .unwrap_or_else(|| panic!("unknown metric {name}"))
     }
+
+    /// The summary of metric `name` if any question of the group has it (model-based metrics
+    /// exist only when their model ran; results written before a metric existed lack it).
+    pub fn measured(&self, name: &str) -> Option<&MetricSummary> {
+        self.metrics
+            .iter()
+            .find(|m| m.metric == name && m.stat.n > 0)
+    }
 }
 
 /// Mean, population std and 95% bootstrap interval of one metric over a group of questions.
@@ -176,6 +204,34 @@ pub const METRICS: &[Metric] = &[
         label: "answer support",
         get: |q| q.answer_support,
     },
+    Metric {
+        name: "context_utility",
+        label: "context utility",
+        get: |q| q.context_utility,
+    },
+    Metric {
+        name: "faithfulness",
+        label: "faithfulness",
+        get: |q| q.generated.as_ref().and_then(|g| g.faithfulness),
+    },
+    Metric {
+        name: "k_precision",
+        label: "K-precision",
+        get: |q| q.generated.as_ref().and_then(|g| g.k_precision),
+    },
+    Metric {
+        name: "answer_f1",
+        label: "answer token F1",
+        get: |q| q.generated.as_ref().and_then(|g| g.f1),
+    },
+];
+
+/// The metrics computed by a language model (absent unless the run asked for them).
+pub const MODEL_METRICS: &[&str] = &[
+    "context_utility",
+    "faithfulness",
+    "k_precision",
+    "answer_f1",
 ];
 
 /// A paired comparison of two strategies on one metric over all questions: `b − a`.
@@ -207,8 +263,31 @@ pub struct QuestionResult {
     pub ndcg: f64,
     /// Share of the gold answer's content tokens in the retrieved text (no gold answer: null).
     pub answer_support: Option<f64>,
+    /// Mean per-token log p(gold answer | question, retrieved context) − log p(gold answer |
+    /// question), in nats (`--utility`; null without a gold answer or outside the sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_utility: Option<f64>,
+    /// The answer generated from the retrieved context and its judged statements (`--judge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<GeneratedAnswer>,
     /// Retrieved chunks, best first: document id and code-point range.
     pub retrieved: Vec<RetrievedChunk>,
+}
+
+/// An answer generated from the retrieved chunks, and what the judge made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeneratedAnswer {
+    pub answer: String,
+    /// The answer's statements as the judge extracted them, each with its verdict (`None`: the
+    /// judge's reply was not a verdict, twice; left out of the score).
+    pub statements: Vec<(String, Option<bool>)>,
+    /// Supported statements / judged statements (`None`: no statement to judge, e.g. "I don't
+    /// know").
+    pub faithfulness: Option<f64>,
+    /// Share of the answer's tokens found in the retrieved text.
+    pub k_precision: Option<f64>,
+    /// Token F1 against the gold answer.
+    pub f1: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -233,6 +312,12 @@ pub struct Timings {
     pub embedded_tokens: usize,
     pub embed_tokens_per_second: f64,
     pub score_seconds: f64,
+    /// Wall time of the model-based answer metrics (0 when none ran).
+    #[serde(default)]
+    pub answer_seconds: f64,
+    /// Context utility's question-only baseline, shared by every strategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility_baseline: Option<crate::llm::LlmCost>,
     pub total_seconds: f64,
     pub strategies: Vec<StrategyTiming>,
 }
@@ -248,6 +333,26 @@ pub struct StrategyTiming {
     /// hits, prompt/completion tokens, model wall time, fallbacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<crate::llm::LlmCost>,
+    /// What the model-based answer metrics cost for this strategy.
+    #[serde(default, skip_serializing_if = "AnswerCost::is_empty")]
+    pub answer: AnswerCost,
+}
+
+/// Model cost of the answer metrics (context utility, answer generation, judging).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AnswerCost {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility: Option<crate::llm::LlmCost>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<crate::llm::LlmCost>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<crate::llm::LlmCost>,
+}
+
+impl AnswerCost {
+    pub fn is_empty(&self) -> bool {
+        self.utility.is_none() && self.generator.is_none() && self.judge.is_none()
+    }
 }
 
 impl RunResults {

@@ -112,6 +112,7 @@ fn results(strategies: Vec<StrategyResults>) -> RunResults {
         found_share: 0.5,
         bootstrap_resamples: 100,
         bootstrap_seed: 7,
+        answer_models: Default::default(),
         strategies,
         comparisons: Vec::new(),
     }
