@@ -90,6 +90,46 @@ mod tests {
         assert_eq!(continuation(" 7443\n"), " 7443");
     }
 
+    /// Log-probabilities by hand: every answer token gets −0.5 after a prompt with a context and
+    /// −2.0 (first token) / −1.0 (others) without one.
+    struct ByHand;
+
+    impl Llm for ByHand {
+        fn id(&self) -> &str {
+            "by-hand"
+        }
+        fn complete(&self, _: &crate::llm::ChatRequest) -> Result<crate::llm::Completion> {
+            unreachable!()
+        }
+        fn score(&self, context: &str, continuation: &str) -> Result<Scored> {
+            let n = continuation.split_whitespace().count();
+            let logprobs = if context.contains("Context:") {
+                vec![-0.5; n]
+            } else {
+                (0..n).map(|i| if i == 0 { -2.0 } else { -1.0 }).collect()
+            };
+            Ok(Scored {
+                logprobs,
+                prompt_tokens: n,
+            })
+        }
+    }
+
+    #[test]
+    fn utility_is_the_difference_of_mean_logprobs() {
+        // Without context: mean of (−2, −1, −1, −1) = −1.25; with: −0.5; utility = +0.75.
+        let b = baseline(&ByHand, "q?", "four answer tokens here")
+            .unwrap()
+            .unwrap();
+        assert_eq!(b, -1.25);
+        let u = utility(&ByHand, "q?", "four answer tokens here", &["c"], b).unwrap();
+        assert_eq!(u, Some(0.75));
+        // An empty retrieval still has the context block, with nothing in it.
+        assert_eq!(utility(&ByHand, "q?", "one", &[], -0.5).unwrap(), Some(0.0));
+        // An answer without tokens has no utility.
+        assert_eq!(baseline(&ByHand, "q?", "  ").unwrap(), None);
+    }
+
     #[test]
     fn mean_skips_unpredicted_tokens() {
         let s = Scored {
