@@ -240,7 +240,7 @@ pub struct PlotArgs {
 /// The language model of `llm:` strategies and `questions generate`: the embedded GGUF model by
 /// default, or an OpenAI-compatible endpoint with --llm-url.
 #[derive(Args, Debug, Clone)]
-#[command(next_help_heading = "Language model (llm: strategies, questions)")]
+#[command(next_help_heading = "Language model (llm: strategies, questions, answer metrics)")]
 pub struct LlmArgs {
     /// GGUF file of the embedded model [default: <models dir>/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf]
     #[arg(long, value_name = "PATH")]

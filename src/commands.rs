@@ -44,6 +44,14 @@ fn run_command(args: RunArgs) -> Result<i32> {
         // fail on a bad strategy before loading anything heavy
         needs_llm |= chunk::build(s)?.needs_llm();
     }
+    if args.answers.answer_sample == Some(0) {
+        return Err(Error::Usage(
+            "--answer-sample must be at least 1 (or leave it out for all questions)".into(),
+        ));
+    }
+    if let Some(j) = &args.answers.judge {
+        crate::commands_llm::check_judge(j)?;
+    }
     let out = args
         .out
         .clone()
@@ -51,11 +59,6 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let dataset = crate::dataset::Dataset::load(&args.dataset)?;
     let progress = Progress::new(args.quiet);
     let (mut embedder, mut cache) = open_embedder(&args.model)?;
-    if args.answers.answer_sample == Some(0) {
-        return Err(Error::Usage(
-            "--answer-sample must be at least 1 (or leave it out for all questions)".into(),
-        ));
-    }
     let wants_answers = args.answers.utility || args.answers.judge.is_some();
     let llm = if needs_llm || wants_answers {
         Some(open_llm(&args.llm, args.model.models_dir.as_deref())?)

@@ -50,23 +50,28 @@ pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
     Ok(LlmSetup { model, cache })
 }
 
+/// Checks `--judge` before anything heavy is loaded: an http(s) URL or an existing file.
+pub fn check_judge(judge: &str) -> Result<()> {
+    if judge.starts_with("http://") || judge.starts_with("https://") || Path::new(judge).is_file() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--judge {judge}: no such file; give an OpenAI-compatible endpoint (http://HOST:PORT/v1) or a GGUF model file"
+    )))
+}
+
 /// Opens the judge of `--judge`: an endpoint when it is an http(s) URL, else a local GGUF file.
 /// It shares the language model's timeout, retries, concurrency, threads and cache directory.
 pub fn open_judge(judge: &str, answers: &AnswerArgs, llm: &LlmArgs) -> Result<LlmSetup> {
+    check_judge(judge)?;
     let mut args = llm.clone();
     if judge.starts_with("http://") || judge.starts_with("https://") {
         args.llm_url = Some(judge.to_string());
         args.llm_model_name = answers.judge_model_name.clone();
         args.llm_key_env = answers.judge_key_env.clone();
     } else {
-        let path = Path::new(judge);
-        if !path.is_file() {
-            return Err(Error::Usage(format!(
-                "--judge {judge}: no such file; give an OpenAI-compatible endpoint (http://HOST:PORT/v1) or a GGUF model file"
-            )));
-        }
         args.llm_url = None;
-        args.llm_model = Some(path.to_path_buf());
+        args.llm_model = Some(Path::new(judge).to_path_buf());
     }
     open_llm(&args, None)
 }

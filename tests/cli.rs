@@ -239,3 +239,16 @@ fn chunk_prints_code_point_spans() {
         }
     }
 }
+
+#[test]
+fn impossible_answer_metric_settings() {
+    let ds = fixture();
+    let ds = ds.to_str().unwrap();
+    let out = chunkbench(&["run", "--dataset", ds, "--utility", "--answer-sample", "0"]);
+    assert_error(&out, &["--answer-sample must be at least 1"]);
+    let out = chunkbench(&["run", "--dataset", ds, "--judge", "/no/such/judge.gguf"]);
+    assert_error(
+        &out,
+        &["--judge /no/such/judge.gguf", "http://HOST:PORT/v1"],
+    );
+}
