@@ -106,7 +106,7 @@ pub struct CompareArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum BaselineCommand {
-    /// Save a run's results as the baseline (per-question scores only; retrieved spans dropped).
+    /// Save a run's results as the baseline (per-question scores only; retrieved spans and generated answers dropped).
     Save {
         /// A results.json or a run directory
         run: PathBuf,

@@ -284,6 +284,11 @@ fn baseline_save(run: &Path, to: &Path) -> Result<i32> {
     for s in &mut results.strategies {
         for q in &mut s.questions {
             q.retrieved.clear();
+            // Keep the answer metrics' scores, not the generated texts.
+            if let Some(g) = &mut q.generated {
+                g.answer.clear();
+                g.statements.clear();
+            }
         }
     }
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
