@@ -412,6 +412,12 @@ fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
         ),
         ("chunkbench version", r.chunkbench_version.clone()),
     ];
+    if r.answer_models != Default::default() {
+        rows.push((
+            "answer-metric models",
+            super::markdown::answer_models_line(r),
+        ));
+    }
     if let Some(t) = t {
         rows.push((
             "time (this run)",
@@ -420,6 +426,33 @@ fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
                 t.total_seconds, t.chunk_seconds, t.embed_seconds, t.embedded_texts, t.embedded_tokens, t.cached_texts, t.score_seconds
             ),
         ));
+        if t.answer_seconds > 0.0 {
+            let mut total = crate::llm::LlmCost::default();
+            let mut add = |c: &crate::llm::LlmCost| {
+                total.calls += c.calls;
+                total.cache_hits += c.cache_hits;
+                total.prompt_tokens += c.prompt_tokens;
+                total.completion_tokens += c.completion_tokens;
+                total.seconds += c.seconds;
+                total.fallbacks += c.fallbacks;
+            };
+            t.utility_baseline.iter().for_each(&mut add);
+            for st in &t.strategies {
+                for c in [&st.answer.utility, &st.answer.generator, &st.answer.judge]
+                    .into_iter()
+                    .flatten()
+                {
+                    add(c);
+                }
+            }
+            rows.push((
+                "answer metrics (this run)",
+                format!(
+                    "{:.1} s: {} model calls ({} from the cache), {} prompt + {} completion tokens, {} unusable judge replies",
+                    t.answer_seconds, total.calls, total.cache_hits, total.prompt_tokens, total.completion_tokens, total.fallbacks
+                ),
+            ));
+        }
     }
     for (k, v) in rows {
         let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
