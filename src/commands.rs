@@ -49,6 +49,12 @@ fn run_command(args: RunArgs) -> Result<i32> {
             "--answer-sample must be at least 1 (or leave it out for all questions)".into(),
         ));
     }
+    if args.answers.answer_sample.is_some() && !args.answers.utility && args.answers.judge.is_none()
+    {
+        return Err(Error::Usage(
+            "--answer-sample samples the questions of the answer metrics; add --utility and/or --judge".into(),
+        ));
+    }
     if let Some(j) = &args.answers.judge {
         crate::commands_llm::check_judge(j)?;
     }

@@ -246,6 +246,8 @@ fn impossible_answer_metric_settings() {
     let ds = ds.to_str().unwrap();
     let out = chunkbench(&["run", "--dataset", ds, "--utility", "--answer-sample", "0"]);
     assert_error(&out, &["--answer-sample must be at least 1"]);
+    let out = chunkbench(&["run", "--dataset", ds, "--answer-sample", "5"]);
+    assert_error(&out, &["add --utility and/or --judge"]);
     let out = chunkbench(&["run", "--dataset", ds, "--judge", "/no/such/judge.gguf"]);
     assert_error(
         &out,
