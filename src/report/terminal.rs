@@ -89,7 +89,14 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
             for c in &cols {
                 let text = all.measured(c).map_or_else(
                     || "–".to_string(),
-                    |m| format!("{:+.3} [{:+.3},{:+.3}]", m.stat.mean, m.lo, m.hi),
+                    |m| {
+                        if *c == "context_utility" {
+                            // nats, either sign
+                            format!("{:+.3} [{:+.3},{:+.3}]", m.stat.mean, m.lo, m.hi)
+                        } else {
+                            format!("{:.3} [{:.3},{:.3}]", m.stat.mean, m.lo, m.hi)
+                        }
+                    },
                 );
                 let _ = write!(s, "  {text:>21}");
             }
