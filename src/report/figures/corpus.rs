@@ -3,12 +3,11 @@
 //! 95% intervals.
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axis::Axis;
 use super::data::{Data, Entry};
 use super::layout::{self, Area, DrawResult, Key, LegendItem, MARGIN};
-use super::style;
+use super::{rows as row_chart, style};
 
 /// Strategies shown at most.
 const MAX_BARS: usize = 6;
@@ -97,14 +96,8 @@ where
     let top = top + legend_h + 4;
     let bottom = h - MARGIN;
 
-    let tick = style::tick_style();
-    let label_w = rows
-        .iter()
-        .map(|c| style::measure(canvas, c, &tick).0)
-        .max()
-        .unwrap_or(40)
-        .min(w * 2 / 5)
-        + 10;
+    let label_names: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let label_w = row_chart::label_width(canvas, &label_names, w * 2 / 5);
     let area = canvas
         .clone()
         .shrink((MARGIN / 2, top), (w - MARGIN, bottom - top));
@@ -126,42 +119,15 @@ where
             .map(|(_, g)| g.metric(metric).hi)
             .fold(0.0, f64::max);
         let x = Axis::linear(0.0, hi, 0.04, Some((0.0, 1.0)), true);
-        let mut chart = ChartBuilder::on(panel)
-            .margin_right(14)
-            .margin_top(6)
-            .x_label_area_size(50)
-            .y_label_area_size(4)
-            .caption(title, style::panel_title_style())
-            .build_cartesian_2d(
-                x.coord(),
-                Axis {
-                    log: false,
-                    range: 0.0..n_rows,
-                    ticks: Vec::new(),
-                }
-                .coord(),
-            )?;
-        // Every other corpus on a light band, so the eye keeps to its row.
-        for ri in (1..rows.len()).step_by(2) {
-            let y0 = n_rows - ri as f64 - 1.0;
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(x.range.start, y0), (x.range.end, y0 + 1.0)],
-                RGBColor(0xF3, 0xF3, 0xF3).filled(),
-            )))?;
-        }
-        let xf = |v: &f64| x.label(*v);
-        chart
-            .configure_mesh()
-            .x_labels(x.ticks.len().max(1))
-            .x_label_formatter(&xf)
-            .x_desc(format!("mean {desc} over the corpus's questions"))
-            .axis_desc_style(style::axis_desc_style())
-            .label_style(tick.clone())
-            .bold_line_style(style::GRID.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .axis_style(style::AXIS.stroke_width(1))
-            .set_all_tick_mark_size(4)
-            .draw()?;
+        let chart = row_chart::panel(
+            panel,
+            &x,
+            rows.len(),
+            title,
+            &format!("mean {desc} over the corpus's questions"),
+            x.ticks.len(),
+            14,
+        )?;
         for (ri, corpus) in rows.iter().enumerate() {
             let row_top = n_rows - ri as f64 - pad;
             for (bi, e) in bars.iter().enumerate() {
@@ -174,31 +140,21 @@ where
                 let m = g.metric(metric);
                 let (y1, y0) = (row_top - bi as f64 * bh, row_top - (bi + 1) as f64 * bh);
                 let c = style::color(bi);
-                chart.draw_series(std::iter::once(Rectangle::new(
+                chart.plotting_area().draw(&Rectangle::new(
                     [(0.0, y0 + bh * 0.08), (m.stat.mean, y1 - bh * 0.08)],
                     c.filled(),
-                )))?;
-                let yc = (y0 + y1) / 2.0;
-                let a = chart.backend_coord(&(m.lo, yc));
-                let b = chart.backend_coord(&(m.hi, yc));
-                let ink = style::INK.mix(0.8);
-                canvas.draw(&PathElement::new(vec![a, b], ink.stroke_width(1)))?;
-                for p in [a, b] {
-                    canvas.draw(&PathElement::new(
-                        vec![(p.0, p.1 - 2), (p.0, p.1 + 2)],
-                        ink.stroke_width(1),
-                    ))?;
-                }
+                ))?;
+                row_chart::whisker(canvas, &chart, (m.lo, m.hi), (y0 + y1) / 2.0, 2)?;
             }
             if pi == 0 {
-                let (_, cy) = chart.backend_coord(&(0.0, n_rows - ri as f64 - 0.5));
-                let (lx, _) = labels_area.get_base_pixel();
-                let name = style::fit(canvas, corpus, &tick, label_w - 10);
-                canvas.draw(&Text::new(
-                    name,
-                    (lx + label_w - 6, cy),
-                    style::anchored(tick.clone(), HPos::Right, VPos::Center),
-                ))?;
+                row_chart::label(
+                    canvas,
+                    &chart,
+                    &labels_area,
+                    label_w,
+                    (rows.len(), ri),
+                    corpus,
+                )?;
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Layout pieces every figure uses: the title block, legends in their own strip (never over
 //! data), panels (a chart with axes and grid), and collision-avoiding point labels.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::cartesian::Cartesian2d;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -170,22 +171,27 @@ where
     let mut chart = builder.build_cartesian_2d(x.coord(), y.coord())?;
     let xf = |v: &f64| x.label(*v);
     let yf = |v: &f64| y.label(*v);
-    chart
-        .configure_mesh()
-        .x_labels(x.ticks.len().max(1))
+    let mut mesh = chart.configure_mesh();
+    mesh.x_labels(x.ticks.len().max(1))
         .y_labels(y.ticks.len().max(1))
         .x_label_formatter(&xf)
         .y_label_formatter(&yf)
         .x_desc(x_desc)
-        .y_desc(y_desc)
-        .axis_desc_style(style::axis_desc_style())
-        .label_style(ticks)
+        .y_desc(y_desc);
+    house_mesh(&mut mesh).draw()?;
+    Ok(chart)
+}
+
+/// The house style of every mesh: grid lines at the ticks only, muted axes, short tick marks.
+pub fn house_mesh<'a, 'b, 'm, DB: DrawingBackend>(
+    m: &'m mut MeshStyle<'a, 'b, TickCoord, TickCoord, DB>,
+) -> &'m mut MeshStyle<'a, 'b, TickCoord, TickCoord, DB> {
+    m.axis_desc_style(style::axis_desc_style())
+        .label_style(style::tick_style())
         .bold_line_style(style::GRID.stroke_width(1))
         .light_line_style(TRANSPARENT)
         .axis_style(style::AXIS.stroke_width(1))
         .set_all_tick_mark_size(4)
-        .draw()?;
-    Ok(chart)
 }
 
 /// A pixel rectangle.

@@ -4,19 +4,23 @@
 //! - `precision-vs-recall`: one labelled point per strategy, with interval whiskers;
 //! - `per-corpus`: IoU and recall per corpus, one bar per strategy (the best six by IoU);
 //! - `quality-vs-cost`: IoU and recall against embedding tokens and, with `timings.json`, against
-//!   chunking CPU time.
+//!   chunking CPU time;
+//! - `answer-quality` (only when the run computed a model-based answer metric): answer support
+//!   and each measured answer metric per strategy, with 95% intervals.
 //!
 //! Every figure is 800 px wide (blog width), titled, with axis units, a legend outside the data,
 //! the Okabe–Ito palette and marker shapes per series. Text is measured and (in PNGs) drawn with
 //! the embedded DejaVu Sans, so output is the same on every machine: the same results (and
 //! timings) give the same bytes.
 
+mod answers;
 mod axis;
 mod corpus;
 mod cost;
 mod data;
 mod layout;
 mod raster;
+mod rows;
 mod scatter;
 mod size;
 pub mod style;
@@ -39,15 +43,25 @@ pub enum Kind {
     PrecisionVsRecall,
     PerCorpus,
     QualityVsCost,
+    AnswerQuality,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 5] = [
         Kind::MetricVsSize,
         Kind::PrecisionVsRecall,
         Kind::PerCorpus,
         Kind::QualityVsCost,
+        Kind::AnswerQuality,
     ];
+
+    /// Whether the run has what this figure draws.
+    fn applies(self, d: &Data) -> bool {
+        match self {
+            Kind::AnswerQuality => !answers::metrics(d).is_empty(),
+            _ => true,
+        }
+    }
 
     /// The file stem (`figures/<stem>.svg`, `.png`).
     pub fn stem(self) -> &'static str {
@@ -56,6 +70,7 @@ impl Kind {
             Kind::PrecisionVsRecall => "precision-vs-recall",
             Kind::PerCorpus => "per-corpus",
             Kind::QualityVsCost => "quality-vs-cost",
+            Kind::AnswerQuality => "answer-quality",
         }
     }
 
@@ -66,6 +81,7 @@ impl Kind {
             Kind::PrecisionVsRecall => "Precision against recall over all questions; one point per strategy, labelled with its chunk size, whiskers: 95% bootstrap intervals.",
             Kind::PerCorpus => "IoU and recall per corpus for the strategies with the highest IoU over all questions; whiskers: 95% bootstrap intervals.",
             Kind::QualityVsCost => "IoU and recall against what a strategy costs: cl100k tokens embedded to index the corpus and, when timings.json is present, chunking CPU time.",
+            Kind::AnswerQuality => "Answer support and the model-based answer metrics per strategy (the models are named in the metadata); dot: mean, whisker: 95% bootstrap interval.",
         }
     }
 
@@ -75,6 +91,7 @@ impl Kind {
             Kind::PrecisionVsRecall => scatter::SIZE,
             Kind::PerCorpus => corpus::size(d),
             Kind::QualityVsCost => cost::SIZE,
+            Kind::AnswerQuality => answers::size(d),
         }
     }
 
@@ -88,6 +105,7 @@ impl Kind {
             Kind::PrecisionVsRecall => scatter::draw(canvas, d),
             Kind::PerCorpus => corpus::draw(canvas, d),
             Kind::QualityVsCost => cost::draw(canvas, d),
+            Kind::AnswerQuality => answers::draw(canvas, d),
         }
     }
 }
@@ -108,6 +126,7 @@ pub fn render_all(results: &RunResults, timings: Option<&Timings>) -> Result<Vec
     }
     Kind::ALL
         .iter()
+        .filter(|k| k.applies(&d))
         .map(|&kind| {
             let fail = |e: Box<dyn std::error::Error>| {
                 Error::Usage(format!("cannot draw figure {}: {e}", kind.stem()))

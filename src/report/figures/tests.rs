@@ -275,3 +275,38 @@ fn odd_grids_render() {
     // No strategies: nothing to draw.
     assert!(render_all(&results(Vec::new()), None).unwrap().is_empty());
 }
+
+#[test]
+fn answer_figure_only_when_a_model_metric_was_measured() {
+    let mut r = default_like();
+    for s in &mut r.strategies {
+        for g in &mut s.summary {
+            for m in &mut g.metrics {
+                if MODEL_METRICS.contains(&m.metric.as_str()) {
+                    m.stat.n = 0;
+                }
+            }
+        }
+    }
+    let figures = render_all(&r, None).unwrap();
+    assert_eq!(figures.len(), Kind::ALL.len() - 1);
+    assert!(figures.iter().all(|f| f.kind != Kind::AnswerQuality));
+    // Context utility alone (in nats, here negative) brings it back.
+    for s in &mut r.strategies {
+        for g in &mut s.summary {
+            for m in &mut g.metrics {
+                if m.metric == "context_utility" {
+                    m.stat.n = 12;
+                    (m.stat.mean, m.lo, m.hi) = (-0.4, -0.9, 0.2);
+                }
+            }
+        }
+    }
+    let figures = render_all(&r, None).unwrap();
+    let f = figures
+        .iter()
+        .find(|f| f.kind == Kind::AnswerQuality)
+        .expect("answer figure");
+    assert!(f.svg.contains("context utility") && f.svg.contains("answer support"));
+    assert!(!f.svg.contains("faithfulness"));
+}
