@@ -6,41 +6,13 @@
 //! provoked with a test double (the only way to get one on demand) and must be counted, not
 //! scored.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use chunkbench::answers::faithfulness;
 use chunkbench::llm::{CachedLlm, ChatRequest, Completion, Llm, Scored};
-
-struct Served(Child, u16);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve() -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
-        .args(["serve", "--port", "0", "--max-requests", "2000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starts chunkbench serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .split("127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?} (are the models installed? `make models`)"));
-    Served(child, port)
-}
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
@@ -71,7 +43,7 @@ fn json(path: &Path) -> serde_json::Value {
 #[test]
 fn utility_and_faithfulness_against_a_served_model() {
     let tmp = tempfile::tempdir().unwrap();
-    let server = serve();
+    let server = common::serve(2000);
     let url = format!("http://127.0.0.1:{}/v1", server.1);
     let first = run(tmp.path(), "a", &url);
     assert_eq!(

@@ -4,8 +4,8 @@
 //! log-probabilities, unusable answers) come from a tiny scripted server inside the test, on
 //! 127.0.0.1, that stops by itself after a bounded number of requests or seconds.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,36 +14,6 @@ use chunkbench::chunk::{self, NoEmbeddings};
 use chunkbench::llm::http::{HttpConfig, HttpLlm};
 use chunkbench::llm::{CachedLlm, ChatRequest, Llm, Message, WithLlm};
 use chunkbench::strategy::Strategy;
-
-/// `chunkbench serve --port 0`, killed on drop.
-struct Served(Child, u16);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve() -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
-        .args(["serve", "--port", "0", "--max-requests", "50"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starts chunkbench serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .split("127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?} (are the models installed? `make models`)"));
-    Served(child, port)
-}
 
 fn client(port: u16, timeout_ms: u64, retries: u32) -> HttpLlm {
     let mut c = HttpConfig::new(&format!("http://127.0.0.1:{port}/v1"), "smollm2");
@@ -64,7 +34,7 @@ fn ask(text: &str) -> ChatRequest {
 
 #[test]
 fn real_server_completes_and_scores() {
-    let server = serve();
+    let server = common::serve(50);
     let llm = client(server.1, 120_000, 0);
     let c = llm
         .complete(&ask("What is the capital of France?"))

@@ -60,7 +60,7 @@ footer { margin-top: 3rem; color: #777; font-size: .8rem; }
 ";
 
 /// HTML-escapes `s`.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -200,7 +200,7 @@ pub fn render(r: &RunResults, t: Option<&Timings>, figures: &[Figure]) -> String
     }
     o.push_str("<a href=\"#chunk-sizes\">Chunk sizes</a></nav></header>\n");
 
-    run_section(&mut o, r, t);
+    super::run_info::run_section(&mut o, r, t);
 
     // Span metrics.
     o.push_str("<section id=\"span\"><h2>Span metrics, all questions</h2>\n");
@@ -358,106 +358,6 @@ fn kind_groups(r: &RunResults) -> Vec<String> {
         }
     }
     kinds
-}
-
-fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
-    o.push_str(
-        "<section id=\"run\"><h2>Run</h2>\n<table class=\"meta\" id=\"run-metadata\"><tbody>\n",
-    );
-    let d = &r.dataset;
-    let mut rows: Vec<(&str, String)> = vec![
-        (
-            "dataset",
-            format!(
-                "{} ({}, {} layout)",
-                d.name,
-                d.path,
-                serde_json::to_string(&d.format)
-                    .unwrap_or_default()
-                    .trim_matches('"')
-            ),
-        ),
-        (
-            "documents / questions",
-            format!(
-                "{} / {} (corpora: {})",
-                d.documents,
-                d.questions,
-                d.corpora.len()
-            ),
-        ),
-        (
-            "embedder",
-            format!("{} — id {}", r.embedder.name, r.embedder.id),
-        ),
-        (
-            "embedder input limit",
-            format!("{} word pieces", r.embedder.max_tokens),
-        ),
-        (
-            "retrieval",
-            format!("exact top-{} cosine over all chunks", r.k),
-        ),
-        ("span unit", r.span_unit.clone()),
-        (
-            "excerpt found at",
-            format!("{:.0}% retrieved", r.found_share * 100.0),
-        ),
-        (
-            "bootstrap",
-            format!(
-                "{} resamples, seed {}, 95% percentile intervals",
-                r.bootstrap_resamples, r.bootstrap_seed
-            ),
-        ),
-        ("chunkbench version", r.chunkbench_version.clone()),
-    ];
-    if r.answer_models != Default::default() {
-        rows.push((
-            "answer-metric models",
-            super::markdown::answer_models_line(r),
-        ));
-    }
-    if let Some(t) = t {
-        rows.push((
-            "time (this run)",
-            format!(
-                "{:.1} s total: chunking {:.1} s, embedding {:.1} s ({} new texts, {} cl100k tokens, {} from the cache), scoring {:.1} s",
-                t.total_seconds, t.chunk_seconds, t.embed_seconds, t.embedded_texts, t.embedded_tokens, t.cached_texts, t.score_seconds
-            ),
-        ));
-        if t.answer_seconds > 0.0 {
-            let mut total = crate::llm::LlmCost::default();
-            let mut add = |c: &crate::llm::LlmCost| {
-                total.calls += c.calls;
-                total.cache_hits += c.cache_hits;
-                total.prompt_tokens += c.prompt_tokens;
-                total.completion_tokens += c.completion_tokens;
-                total.seconds += c.seconds;
-                total.fallbacks += c.fallbacks;
-            };
-            t.utility_baseline.iter().for_each(&mut add);
-            for st in &t.strategies {
-                for c in [&st.answer.utility, &st.answer.generator, &st.answer.judge]
-                    .into_iter()
-                    .flatten()
-                {
-                    add(c);
-                }
-            }
-            rows.push((
-                "answer metrics (this run)",
-                format!(
-                    "{:.1} s: {} model calls ({} from the cache), {} prompt + {} completion tokens, {} unusable judge replies",
-                    t.answer_seconds, total.calls, total.cache_hits, total.prompt_tokens, total.completion_tokens, total.fallbacks
-                ),
-            ));
-        }
-    }
-    for (k, v) in rows {
-        let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
-    }
-    o.push_str("</tbody></table></section>\n");
 }
 
 fn differences_section(o: &mut String, r: &RunResults) {

@@ -92,10 +92,7 @@ fn ci(m: &MetricSummary) -> String {
 }
 
 fn all(s: &StrategyResults) -> &crate::run::results::GroupSummary {
-    s.summary
-        .iter()
-        .find(|g| g.corpus == "all")
-        .expect("all row")
+    s.overall()
 }
 
 impl Exporter for SummaryMarkdown {

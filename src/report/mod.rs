@@ -8,6 +8,7 @@ pub mod histogram;
 pub mod html;
 pub mod json;
 pub mod markdown;
+mod run_info;
 pub mod terminal;
 pub mod visual;
 

@@ -32,11 +32,7 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
     }
     let _ = writeln!(s);
     for st in &r.strategies {
-        let all = st
-            .summary
-            .iter()
-            .find(|g| g.corpus == "all")
-            .expect("all row");
+        let all = st.overall();
         let _ = write!(
             s,
             "{:<name_w$}  {:>6}  {:>6.1}",
@@ -61,48 +57,7 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         t.cached_texts,
         t.score_seconds
     );
-    let model_metrics = super::markdown::measured_model_metrics(r);
-    if !model_metrics.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nAnswer quality — {}",
-            super::markdown::answer_models_line(r)
-        );
-        let mut cols = vec!["answer_support"];
-        cols.extend(model_metrics.iter().copied());
-        let _ = write!(s, "{:<name_w$}", "strategy");
-        for c in &cols {
-            let label = crate::run::results::METRICS
-                .iter()
-                .find(|m| m.name == *c)
-                .map_or("?", |m| m.label);
-            let _ = write!(s, "  {label:>21}");
-        }
-        let _ = writeln!(s);
-        for st in &r.strategies {
-            let all = st
-                .summary
-                .iter()
-                .find(|g| g.corpus == "all")
-                .expect("all row");
-            let _ = write!(s, "{:<name_w$}", st.name);
-            for c in &cols {
-                let text = all.measured(c).map_or_else(
-                    || "–".to_string(),
-                    |m| {
-                        if *c == "context_utility" {
-                            // nats, either sign
-                            format!("{:+.3} [{:+.3},{:+.3}]", m.stat.mean, m.lo, m.hi)
-                        } else {
-                            format!("{:.3} [{:.3},{:.3}]", m.stat.mean, m.lo, m.hi)
-                        }
-                    },
-                );
-                let _ = write!(s, "  {text:>21}");
-            }
-            let _ = writeln!(s);
-        }
-    }
+    answer_table(&mut s, r, name_w);
     if let Some(c) = &t.utility_baseline {
         let _ = writeln!(
             s,
@@ -141,4 +96,47 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         }
     }
     s
+}
+
+/// The answer-quality lines (answer support and the measured model-based metrics), when the run
+/// computed a model-based metric.
+fn answer_table(s: &mut String, r: &RunResults, name_w: usize) {
+    let model_metrics = super::markdown::measured_model_metrics(r);
+    if !model_metrics.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nAnswer quality — {}",
+            super::markdown::answer_models_line(r)
+        );
+        let mut cols = vec!["answer_support"];
+        cols.extend(model_metrics.iter().copied());
+        let _ = write!(s, "{:<name_w$}", "strategy");
+        for c in &cols {
+            let label = crate::run::results::METRICS
+                .iter()
+                .find(|m| m.name == *c)
+                .map_or("?", |m| m.label);
+            let _ = write!(s, "  {label:>21}");
+        }
+        let _ = writeln!(s);
+        for st in &r.strategies {
+            let all = st.overall();
+            let _ = write!(s, "{:<name_w$}", st.name);
+            for c in &cols {
+                let text = all.measured(c).map_or_else(
+                    || "–".to_string(),
+                    |m| {
+                        if *c == "context_utility" {
+                            // nats, either sign
+                            format!("{:+.3} [{:+.3},{:+.3}]", m.stat.mean, m.lo, m.hi)
+                        } else {
+                            format!("{:.3} [{:.3},{:.3}]", m.stat.mean, m.lo, m.hi)
+                        }
+                    },
+                );
+                let _ = write!(s, "  {text:>21}");
+            }
+            let _ = writeln!(s);
+        }
+    }
 }

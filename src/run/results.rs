@@ -74,6 +74,16 @@ pub struct StrategyResults {
     pub questions: Vec<QuestionResult>,
 }
 
+impl StrategyResults {
+    /// The summary over all questions (the `all` row).
+    pub fn overall(&self) -> &GroupSummary {
+        self.summary
+            .iter()
+            .find(|g| g.corpus == "all")
+            .expect("every strategy has an `all` row")
+    }
+}
+
 /// Size statistics of a strategy's chunks.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChunkStats {

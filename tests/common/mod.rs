@@ -1,0 +1,37 @@
+//! Helpers shared by the integration tests.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// A running `chunkbench serve --port 0` (the embedded SmolLM2 over the OpenAI API, installed by
+/// `make models`), killed on drop.
+pub struct Served(Child, pub u16);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `chunkbench serve` on a free port; it stops by itself after `max_requests`.
+pub fn serve(max_requests: usize) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
+        .args(["serve", "--port", "0", "--max-requests"])
+        .arg(max_requests.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starts chunkbench serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?} (are the models installed? `make models`)"));
+    Served(child, port)
+}
