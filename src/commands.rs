@@ -44,11 +44,6 @@ fn run_command(args: RunArgs) -> Result<i32> {
         // fail on a bad strategy before loading anything heavy
         needs_llm |= chunk::build(s)?.needs_llm();
     }
-    if args.answers.answer_sample == Some(0) {
-        return Err(Error::Usage(
-            "--answer-sample must be at least 1 (or leave it out for all questions)".into(),
-        ));
-    }
     if args.answers.answer_sample.is_some() && !args.answers.utility && args.answers.judge.is_none()
     {
         return Err(Error::Usage(
@@ -63,6 +58,8 @@ fn run_command(args: RunArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| default_out(&args.dataset, &args.strategies));
     let dataset = crate::dataset::Dataset::load(&args.dataset)?;
+    // Before any model loads.
+    crate::answers::check(args.answers.utility, args.answers.answer_sample, &dataset)?;
     let progress = Progress::new(args.quiet);
     let (mut embedder, mut cache) = open_embedder(&args.model)?;
     let wants_answers = args.answers.utility || args.answers.judge.is_some();

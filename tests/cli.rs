@@ -246,6 +246,29 @@ fn impossible_answer_metric_settings() {
     let ds = ds.to_str().unwrap();
     let out = chunkbench(&["run", "--dataset", ds, "--utility", "--answer-sample", "0"]);
     assert_error(&out, &["--answer-sample must be at least 1"]);
+    // Context utility without a single gold answer.
+    let bare = fixture_copy();
+    let q = bare.path().join("questions.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&q)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("answer");
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&q, lines.join("\n") + "\n").unwrap();
+    let out = chunkbench(&[
+        "run",
+        "--dataset",
+        bare.path().to_str().unwrap(),
+        "--utility",
+    ]);
+    assert_error(
+        &out,
+        &["--utility scores the gold answers", "add an \"answer\""],
+    );
     let out = chunkbench(&["run", "--dataset", ds, "--answer-sample", "5"]);
     assert_error(&out, &["add --utility and/or --judge"]);
     let out = chunkbench(&["run", "--dataset", ds, "--judge", "/no/such/judge.gguf"]);

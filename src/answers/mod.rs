@@ -52,6 +52,23 @@ impl AnswerSetup {
     }
 }
 
+/// Refuses answer-metric settings that cannot work on `dataset`: an empty sample, or context
+/// utility without a single gold answer. Cheap: the CLI calls it before loading any model.
+pub fn check(utility: bool, sample: Option<usize>, dataset: &Dataset) -> Result<()> {
+    if sample == Some(0) {
+        return Err(Error::Usage(
+            "--answer-sample must be at least 1 (or leave it out for all questions)".into(),
+        ));
+    }
+    if utility && dataset.questions.iter().all(|q| q.answer.is_none()) {
+        return Err(Error::Usage(format!(
+            "--utility scores the gold answers, and no question of dataset {} has one; add an \"answer\" to the questions (native layout) or leave --utility out",
+            dataset.name
+        )));
+    }
+    Ok(())
+}
+
 /// What the answer metrics cost: per strategy, and the shared question-only utility baseline.
 pub struct Outcome {
     pub costs: Vec<AnswerCost>,
@@ -111,9 +128,7 @@ pub fn evaluate(
             "faithfulness needs a generator model besides the judge".into(),
         ));
     }
-    if setup.sample == Some(0) {
-        return Err(Error::Usage("--answer-sample must be at least 1".into()));
-    }
+    check(setup.utility.is_some(), setup.sample, dataset)?;
     let ids: Vec<&str> = dataset.questions.iter().map(|q| q.id.as_str()).collect();
     let chosen = sample(&ids, setup.sample, seed);
     let picked: Vec<usize> = (0..ids.len()).filter(|&i| chosen[i]).collect();
