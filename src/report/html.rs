@@ -101,15 +101,6 @@ fn cell(m: Option<&MetricSummary>, best: bool) -> String {
 
 /// A table of `metrics` (name, header) for the summaries `rows` (strategy, its group), with
 /// `extra` leading columns; the highest mean of each metric in bold.
-/// A metric's label in tables.
-fn label_of(name: &str) -> &'static str {
-    crate::run::results::METRICS
-        .iter()
-        .find(|m| m.name == name)
-        .map(|m| m.label)
-        .unwrap_or("?")
-}
-
 fn metric_table(
     out: &mut String,
     id: &str,
@@ -258,13 +249,13 @@ pub fn render(r: &RunResults, t: Option<&Timings>, figures: &[Figure]) -> String
     o.push_str("</section>\n");
 
     // Model-based answer metrics, when the run computed them.
-    let model_metrics = super::markdown::measured_model_metrics(r);
+    let model_metrics = r.measured_model_metrics();
     if !model_metrics.is_empty() {
         o.push_str("<section id=\"answers\"><h2>Answer quality, all questions</h2>\n");
         let _ = writeln!(
             o,
             "<p class=\"note\">Models: {} Context utility: mean per-token log p(gold answer | question, retrieved chunks) − log p(gold answer | question), in nats. Faithfulness: share of the generated answer's statements the judge finds supported by the retrieved chunks. K-precision: share of the generated answer's words found in the retrieved chunks. Answer token F1: against the gold answer.</p>",
-            esc(&super::markdown::answer_models_line(r))
+            esc(&super::answer_models_line(r))
         );
         let rows: Vec<_> = r
             .strategies
@@ -273,7 +264,7 @@ pub fn render(r: &RunResults, t: Option<&Timings>, figures: &[Figure]) -> String
             .collect();
         let cols: Vec<(&str, String)> = model_metrics
             .iter()
-            .map(|m| (*m, label_of(m).to_string()))
+            .map(|m| (*m, crate::run::results::metric_label(m).to_string()))
             .collect();
         metric_table(&mut o, "answer-metrics", &[], &rows, &cols);
         o.push_str("</section>\n");
@@ -392,8 +383,8 @@ fn differences_section(o: &mut String, r: &RunResults) {
     ]
     .map(|(m, h)| (m, h.to_string()))
     .to_vec();
-    for m in super::markdown::measured_model_metrics(r) {
-        metrics.push((m, format!("Δ {}", label_of(m))));
+    for m in r.measured_model_metrics() {
+        metrics.push((m, format!("Δ {}", crate::run::results::metric_label(m))));
     }
     o.push_str(
         "<div class=\"scroll\"><table id=\"differences-table\"><thead><tr><th>strategy</th>",

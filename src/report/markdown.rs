@@ -5,61 +5,20 @@ use std::fmt::Write;
 
 use super::{f4, Exporter};
 use crate::error::Result;
-use crate::run::results::{MetricSummary, RunResults, StrategyResults, METRICS, MODEL_METRICS};
+use crate::run::results::{metric_label, MetricSummary, RunResults, StrategyResults};
 
 pub struct SummaryMarkdown;
-
-/// A metric's table label.
-fn label(name: &str) -> &'static str {
-    METRICS
-        .iter()
-        .find(|m| m.name == name)
-        .map(|m| m.label)
-        .unwrap_or("?")
-}
-
-/// The model-based metrics some strategy of the run has values for, in table order.
-pub(crate) fn measured_model_metrics(r: &RunResults) -> Vec<&'static str> {
-    MODEL_METRICS
-        .iter()
-        .copied()
-        .filter(|m| r.strategies.iter().any(|st| all(st).measured(m).is_some()))
-        .collect()
-}
-
-/// Which models produced the model-based metrics, in one sentence.
-pub(crate) fn answer_models_line(r: &RunResults) -> String {
-    let a = &r.answer_models;
-    let mut parts = Vec::new();
-    if let Some(m) = &a.utility {
-        parts.push(format!("context utility scored by `{m}`"));
-    }
-    if let Some(j) = &a.judge {
-        parts.push(format!(
-            "answers written by `{}` and judged by `{j}`",
-            a.generator.as_deref().unwrap_or("?")
-        ));
-    }
-    let over = match a.sample {
-        Some(n) => format!(
-            "a deterministic sample of {n} of the {} questions",
-            r.dataset.questions
-        ),
-        None => "every question".to_string(),
-    };
-    format!("{}; over {over}.", parts.join("; "))
-}
 
 /// The answer-quality table: answer support and the model-based metrics that were measured.
 fn answer_table(s: &mut String, r: &RunResults, metrics: &[&str]) {
     let _ = writeln!(s, "\n## Answer quality, all questions\n");
-    let _ = writeln!(s, "Models: {}", answer_models_line(r));
+    let _ = writeln!(s, "Models: {}", super::answer_models_line(r));
     let _ = writeln!(s, "Context utility: mean per-token log p(gold answer | question, retrieved chunks) − log p(gold answer | question), in nats; > 0 when the chunks help. Faithfulness: share of the generated answer's statements the judge finds supported by the retrieved chunks. K-precision: share of the generated answer's words found in the retrieved chunks. Answer token F1: against the gold answer.\n");
     let mut cols = vec!["answer_support"];
     cols.extend(metrics.iter().copied());
     let _ = write!(s, "| strategy |");
     for c in &cols {
-        let _ = write!(s, " {} |", label(c));
+        let _ = write!(s, " {} |", metric_label(c));
     }
     let _ = writeln!(s, " questions scored |");
     let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(cols.len()));
@@ -152,7 +111,7 @@ impl Exporter for SummaryMarkdown {
                 ci(g.metric("answer_support"))
             );
         }
-        let model_metrics = measured_model_metrics(r);
+        let model_metrics = r.measured_model_metrics();
         if !model_metrics.is_empty() {
             answer_table(&mut s, r, &model_metrics);
         }
@@ -178,7 +137,7 @@ impl Exporter for SummaryMarkdown {
             cols.extend(model_metrics.iter().copied());
             let _ = write!(s, "| strategy |");
             for c in &cols {
-                let _ = write!(s, " Δ {} |", label(c));
+                let _ = write!(s, " Δ {} |", metric_label(c));
             }
             let _ = writeln!(s, "\n|---|{}", "---:|".repeat(cols.len()));
             for st in r.strategies.iter().filter(|x| x.name != best.name) {

@@ -61,3 +61,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub(crate) fn f4(x: f64) -> String {
     format!("{x:.4}")
 }
+
+/// Which models produced the model-based metrics, in one sentence.
+pub(crate) fn answer_models_line(r: &crate::run::results::RunResults) -> String {
+    let a = &r.answer_models;
+    let mut parts = Vec::new();
+    if let Some(m) = &a.utility {
+        parts.push(format!("context utility scored by `{m}`"));
+    }
+    if let Some(j) = &a.judge {
+        parts.push(format!(
+            "answers written by `{}` and judged by `{j}`",
+            a.generator.as_deref().unwrap_or("?")
+        ));
+    }
+    let over = match a.sample {
+        Some(n) => format!(
+            "a deterministic sample of {n} of the {} questions",
+            r.dataset.questions
+        ),
+        None => "every question".to_string(),
+    };
+    format!("{}; over {over}.", parts.join("; "))
+}

@@ -101,21 +101,14 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
 /// The answer-quality lines (answer support and the measured model-based metrics), when the run
 /// computed a model-based metric.
 fn answer_table(s: &mut String, r: &RunResults, name_w: usize) {
-    let model_metrics = super::markdown::measured_model_metrics(r);
+    let model_metrics = r.measured_model_metrics();
     if !model_metrics.is_empty() {
-        let _ = writeln!(
-            s,
-            "\nAnswer quality — {}",
-            super::markdown::answer_models_line(r)
-        );
+        let _ = writeln!(s, "\nAnswer quality — {}", super::answer_models_line(r));
         let mut cols = vec!["answer_support"];
         cols.extend(model_metrics.iter().copied());
         let _ = write!(s, "{:<name_w$}", "strategy");
         for c in &cols {
-            let label = crate::run::results::METRICS
-                .iter()
-                .find(|m| m.name == *c)
-                .map_or("?", |m| m.label);
+            let label = crate::run::results::metric_label(c);
             let _ = write!(s, "  {label:>21}");
         }
         let _ = writeln!(s);

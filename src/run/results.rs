@@ -236,6 +236,14 @@ pub const METRICS: &[Metric] = &[
     },
 ];
 
+/// The table label of metric `name` ("?" for a name that is not a metric).
+pub fn metric_label(name: &str) -> &'static str {
+    METRICS
+        .iter()
+        .find(|m| m.name == name)
+        .map_or("?", |m| m.label)
+}
+
 /// The metrics computed by a language model (absent unless the run asked for them).
 pub const MODEL_METRICS: &[&str] = &[
     "context_utility",
@@ -366,6 +374,20 @@ impl AnswerCost {
 }
 
 impl RunResults {
+    /// The model-based metrics some strategy has values for, in table order (none when the run
+    /// computed no answer metric).
+    pub fn measured_model_metrics(&self) -> Vec<&'static str> {
+        MODEL_METRICS
+            .iter()
+            .copied()
+            .filter(|m| {
+                self.strategies
+                    .iter()
+                    .any(|st| st.overall().measured(m).is_some())
+            })
+            .collect()
+    }
+
     /// Reads `results.json`, given the file or the run directory that holds it.
     pub fn load(path: &std::path::Path) -> crate::error::Result<RunResults> {
         use crate::error::Error;

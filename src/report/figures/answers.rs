@@ -8,15 +8,13 @@ use super::axis::Axis;
 use super::data::Data;
 use super::layout::{self, Area, DrawResult, MARGIN};
 use super::{rows, style};
-use crate::report::markdown::measured_model_metrics;
-use crate::run::results::METRICS;
 
 const WIDTH: u32 = 800;
 const ROW: i32 = 26;
 
 /// The metrics drawn: answer support, then the measured model-based ones (none: no figure).
 pub fn metrics(d: &Data) -> Vec<&'static str> {
-    let model = measured_model_metrics(d.r);
+    let model = d.r.measured_model_metrics();
     if model.is_empty() {
         return Vec::new();
     }
@@ -64,10 +62,7 @@ where
     let panels = rest.split_evenly((1, shown.len().max(1)));
     let n = d.entries.len();
     for (pi, (panel, metric)) in panels.iter().zip(&shown).enumerate() {
-        let label = METRICS
-            .iter()
-            .find(|m| m.name == *metric)
-            .map_or("?", |m| m.label);
+        let label = crate::run::results::metric_label(metric);
         let values: Vec<_> = d
             .entries
             .iter()
