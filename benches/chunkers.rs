@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use chunkbench::chunk::{self, ChunkEnv, NoEmbeddings};
-use chunkbench::embed::{local::LocalModel, models, Embedder, EmbeddingCache, SharedEmbedder};
+use chunkbench::embed::{local::LocalModel, Embedder, EmbeddingCache, SharedEmbedder};
+use chunkbench::paths;
 use chunkbench::strategy::Strategy;
 use chunkbench::{Error, Result};
 
@@ -115,7 +116,7 @@ fn semantic(c: &mut Criterion) {
         "cluster:max=200",
         "kamradt:avg=300",
     ];
-    let models_dir = models::models_dir(None);
+    let models_dir = paths::models_dir(None);
     let mut model = match LocalModel::load(&models_dir, "all-MiniLM-L6-v2", 256, 0) {
         Ok(m) => m,
         Err(e) => {
@@ -123,7 +124,7 @@ fn semantic(c: &mut Criterion) {
             return;
         }
     };
-    let mut cache = EmbeddingCache::open(&models::embeddings_dir(None), model.id())
+    let mut cache = EmbeddingCache::open(&paths::embeddings_dir(None), model.id())
         .expect("opens the embedding cache");
     let corpus = corpus();
     let text = prefix(&corpus, 64 * 1024);

@@ -10,7 +10,7 @@ use crate::cli::{
 };
 use crate::commands_llm::{cost_line, open_llm};
 use crate::dataset::{read_document, stats, RawDataset};
-use crate::embed::{local::LocalModel, local::MINILM, models, EmbeddingCache};
+use crate::embed::{local::LocalModel, local::MINILM, EmbeddingCache};
 use crate::error::{Error, Result};
 use crate::output::Progress;
 use crate::report;
@@ -97,7 +97,7 @@ fn run_command(args: RunArgs) -> Result<i32> {
     let output = run(&config, &mut embedder, &mut cache, &progress)?;
     let mut written = report::write_all(&out, &output.results)?;
     let timings = serde_json::to_vec_pretty(&output.timings).expect("timings serialise");
-    report::write_atomic(&out.join("timings.json"), &timings)?;
+    crate::atomic::write_atomic(&out.join("timings.json"), &timings)?;
     let visual = report::write_visual(&out, &output.results, Some(&output.timings))?;
     written.extend(visual);
     if !args.quiet {
@@ -133,9 +133,9 @@ fn plot_command(args: crate::cli::PlotArgs) -> Result<i32> {
 
 /// Loads the local model and opens its cache, as the model flags say.
 pub(crate) fn open_embedder(args: &ModelArgs) -> Result<(LocalModel, EmbeddingCache)> {
-    let models_dir = models::models_dir(args.models_dir.as_deref());
+    let models_dir = crate::paths::models_dir(args.models_dir.as_deref());
     let embedder = LocalModel::load(&models_dir, MINILM, MAX_TOKENS, args.threads)?;
-    let cache_dir = models::embeddings_dir(args.cache_dir.as_deref());
+    let cache_dir = crate::paths::embeddings_dir(args.cache_dir.as_deref());
     let cache = EmbeddingCache::open(&cache_dir, crate::embed::Embedder::id(&embedder))?;
     Ok((embedder, cache))
 }
@@ -248,7 +248,7 @@ fn stats_command(path: &Path) -> Result<i32> {
 
 fn compare_command(args: CompareArgs) -> Result<i32> {
     use crate::report::compare;
-    use crate::run::results::RunResults;
+    use crate::results::RunResults;
     let baseline = RunResults::load(&args.baseline)?;
     let current = RunResults::load(&args.current)?;
     let mut tolerances = compare::tolerances(&args.tolerance)?;
@@ -283,7 +283,7 @@ fn compare_command(args: CompareArgs) -> Result<i32> {
 }
 
 fn baseline_save(run: &Path, to: &Path) -> Result<i32> {
-    let mut results = crate::run::results::RunResults::load(run)?;
+    let mut results = crate::results::RunResults::load(run)?;
     for s in &mut results.strategies {
         for q in &mut s.questions {
             q.retrieved.clear();
@@ -299,7 +299,7 @@ fn baseline_save(run: &Path, to: &Path) -> Result<i32> {
     }
     let mut bytes = serde_json::to_vec_pretty(&results).expect("results serialise");
     bytes.push(b'\n');
-    report::write_atomic(to, &bytes)?;
+    crate::atomic::write_atomic(to, &bytes)?;
     println!(
         "saved the baseline of {} ({} strategies, {} questions) to {}",
         results.dataset.name,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{AnswerArgs, LlmArgs, QuestionsArgs, ServeArgs};
-use crate::embed::models;
+
 use crate::error::{Error, Result};
 use crate::llm::http::{HttpConfig, HttpLlm};
 use crate::llm::local::{default_model_path, LocalLlm};
@@ -33,7 +33,7 @@ pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
         None => {
             let path = match &args.llm_model {
                 Some(p) => p.clone(),
-                None => default_model_path(&models::models_dir(models_dir))?,
+                None => default_model_path(&crate::paths::models_dir(models_dir))?,
             };
             LocalLlm::load(&path, args.llm_threads)?
         }
@@ -44,7 +44,7 @@ pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
         let dir = args
             .llm_cache_dir
             .clone()
-            .unwrap_or_else(cache::default_dir);
+            .unwrap_or_else(crate::paths::llm_cache_dir);
         Some(Arc::new(LlmCache::open(&dir, model.id())?))
     };
     Ok(LlmSetup { model, cache })
@@ -88,7 +88,7 @@ pub fn cost_line(c: &LlmCost) -> String {
 pub fn serve_command(args: ServeArgs) -> Result<i32> {
     let path = match &args.llm_model {
         Some(p) => p.clone(),
-        None => default_model_path(&models::models_dir(args.models_dir.as_deref()))?,
+        None => default_model_path(&crate::paths::models_dir(args.models_dir.as_deref()))?,
     };
     let llm = LocalLlm::load(&path, args.llm_threads)?;
     crate::llm::serve::serve(llm, args.port, args.max_requests, |port| {

@@ -6,6 +6,7 @@
 //! in parallel by [`run`]. [`strategy`] describes chunkers as data.
 
 pub mod answers;
+pub mod atomic;
 pub mod chunk;
 pub mod cli;
 pub mod commands;
@@ -15,8 +16,10 @@ pub mod embed;
 pub mod error;
 pub mod llm;
 pub mod output;
+pub mod paths;
 pub mod questions;
 pub mod report;
+pub mod results;
 pub mod retrieve;
 pub mod run;
 pub mod score;

@@ -17,7 +17,7 @@
 
 use crate::error::Result;
 use crate::llm::{CachedLlm, ChatRequest, Llm, Message};
-use crate::run::results::GeneratedAnswer;
+use crate::results::GeneratedAnswer;
 use crate::score::answer::{k_precision, token_f1};
 
 /// Most statements judged per answer (a runaway extraction is cut here).

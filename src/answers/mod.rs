@@ -21,7 +21,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::llm::{CachedLlm, LlmCost, LlmSetup};
 use crate::output::Progress;
-use crate::run::results::{AnswerCost, AnswerModels, GeneratedAnswer, StrategyResults};
+use crate::results::{AnswerCost, AnswerModels, GeneratedAnswer, StrategyResults};
 
 /// Which answer metrics to compute, and with which models.
 #[derive(Clone, Default)]

@@ -8,9 +8,12 @@ use fastembed::{
     InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
 };
 
-use super::models::{require, ORT_LIBRARY};
 use super::Embedder;
 use crate::error::{Error, Result};
+use crate::paths::require;
+
+/// The ONNX Runtime library file the setup step installs.
+pub const ORT_LIBRARY: &str = "onnxruntime/libonnxruntime.so.1.24.4";
 
 /// Name of the default model's directory under the models directory.
 pub const MINILM: &str = "all-MiniLM-L6-v2";

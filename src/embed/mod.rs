@@ -1,9 +1,8 @@
-//! Embeddings: the [`Embedder`] trait, the local all-MiniLM-L6-v2 model ([`local`]), where models
-//! live on disk ([`models`]) and the persistent content-addressed cache ([`cache`]).
+//! Embeddings: the [`Embedder`] trait, the local all-MiniLM-L6-v2 model ([`local`]) and the
+//! persistent content-addressed cache ([`cache`]). Where models live on disk: [`crate::paths`].
 
 pub mod cache;
 pub mod local;
-pub mod models;
 
 use crate::error::Result;
 

@@ -44,11 +44,6 @@ struct Record {
     v: serde_json::Value,
 }
 
-/// The default cache directory: `<cache root>/llm`.
-pub fn default_dir() -> PathBuf {
-    crate::embed::models::cache_root().join("llm")
-}
-
 impl LlmCache {
     /// Opens (or creates) the cache of model `id` under `dir`.
     pub fn open(dir: &Path, id: &str) -> Result<Self> {

@@ -284,7 +284,7 @@ pub fn write_dataset(
             .and_then(|x| x.to_str())
             .unwrap_or("md");
         let p = ddir.join(format!("{}.{ext}", doc.id));
-        crate::report::write_atomic(&p, doc.text.as_bytes())?;
+        crate::atomic::write_atomic(&p, doc.text.as_bytes())?;
     }
     let mut lines = String::new();
     for (i, g) in questions.iter().enumerate() {
@@ -311,10 +311,10 @@ pub fn write_dataset(
         lines.push_str(&line.to_string());
         lines.push('\n');
     }
-    crate::report::write_atomic(&qpath, lines.as_bytes())?;
+    crate::atomic::write_atomic(&qpath, lines.as_bytes())?;
     let mut r = serde_json::to_vec_pretty(report).expect("report serialises");
     r.push(b'\n');
-    crate::report::write_atomic(&out.join("generation.json"), &r)?;
+    crate::atomic::write_atomic(&out.join("generation.json"), &r)?;
     // Read it back as `dataset validate` does: every excerpt must match its text.
     let problems = crate::dataset::RawDataset::load(out)?.check();
     if let Some(p) = problems.first() {

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::run::results::{QuestionResult, RunResults, METRICS};
+use crate::results::{QuestionResult, RunResults, METRICS};
 use crate::score::bootstrap::{paired, Resamples};
 
 /// Default tolerance per metric (absolute, in the metric's units).

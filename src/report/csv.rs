@@ -4,7 +4,7 @@
 
 use super::{f4, Exporter};
 use crate::error::{Error, Result};
-use crate::run::results::{RunResults, METRICS};
+use crate::results::{RunResults, METRICS};
 
 pub struct SummaryCsv;
 pub struct ComparisonsCsv;

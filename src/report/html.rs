@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::figures::{self, Figure};
 use super::{f4, Exporter};
 use crate::error::Result;
-use crate::run::results::{GroupSummary, MetricSummary, RunResults, StrategyResults, Timings};
+use crate::results::{GroupSummary, MetricSummary, RunResults, StrategyResults, Timings};
 
 pub const FILE_NAME: &str = "report.html";
 
@@ -264,7 +264,7 @@ pub fn render(r: &RunResults, t: Option<&Timings>, figures: &[Figure]) -> String
             .collect();
         let cols: Vec<(&str, String)> = model_metrics
             .iter()
-            .map(|m| (*m, crate::run::results::metric_label(m).to_string()))
+            .map(|m| (*m, crate::results::metric_label(m).to_string()))
             .collect();
         metric_table(&mut o, "answer-metrics", &[], &rows, &cols);
         o.push_str("</section>\n");
@@ -384,7 +384,7 @@ fn differences_section(o: &mut String, r: &RunResults) {
     .map(|(m, h)| (m, h.to_string()))
     .to_vec();
     for m in r.measured_model_metrics() {
-        metrics.push((m, format!("Δ {}", crate::run::results::metric_label(m))));
+        metrics.push((m, format!("Δ {}", crate::results::metric_label(m))));
     }
     o.push_str(
         "<div class=\"scroll\"><table id=\"differences-table\"><thead><tr><th>strategy</th>",

@@ -2,7 +2,7 @@
 
 use super::Exporter;
 use crate::error::{Error, Result};
-use crate::run::results::RunResults;
+use crate::results::RunResults;
 
 pub struct ResultsJson;
 

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::{f4, Exporter};
 use crate::error::Result;
-use crate::run::results::{metric_label, MetricSummary, RunResults, StrategyResults};
+use crate::results::{metric_label, MetricSummary, RunResults, StrategyResults};
 
 pub struct SummaryMarkdown;
 
@@ -50,7 +50,7 @@ fn ci(m: &MetricSummary) -> String {
     format!("{} [{}, {}]", f4(m.stat.mean), f4(m.lo), f4(m.hi))
 }
 
-fn all(s: &StrategyResults) -> &crate::run::results::GroupSummary {
+fn all(s: &StrategyResults) -> &crate::results::GroupSummary {
     s.overall()
 }
 

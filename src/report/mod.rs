@@ -16,8 +16,9 @@ pub use visual::write_visual;
 
 use std::path::Path;
 
+use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
-use crate::run::results::RunResults;
+use crate::results::RunResults;
 
 /// Renders a run's results into one file format.
 pub trait Exporter {
@@ -50,20 +51,13 @@ pub fn write_all(dir: &Path, results: &RunResults) -> Result<Vec<std::path::Path
     Ok(written)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
 /// Fixed-precision formatting used by every table, so output is stable across platforms.
 pub(crate) fn f4(x: f64) -> String {
     format!("{x:.4}")
 }
 
 /// Which models produced the model-based metrics, in one sentence.
-pub(crate) fn answer_models_line(r: &crate::run::results::RunResults) -> String {
+pub(crate) fn answer_models_line(r: &crate::results::RunResults) -> String {
     let a = &r.answer_models;
     let mut parts = Vec::new();
     if let Some(m) = &a.utility {

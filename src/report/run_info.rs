@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::html::esc;
-use crate::run::results::{RunResults, Timings};
+use crate::results::{RunResults, Timings};
 
 pub(super) fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
     o.push_str(

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::run::results::{MetricSummary, RunResults, Timings};
+use crate::results::{MetricSummary, RunResults, Timings};
 
 /// Renders the overall table (one line per strategy, mean and 95% interval) and the cost line.
 pub fn summary(r: &RunResults, t: &Timings) -> String {
@@ -108,7 +108,7 @@ fn answer_table(s: &mut String, r: &RunResults, name_w: usize) {
         cols.extend(model_metrics.iter().copied());
         let _ = write!(s, "{:<name_w$}", "strategy");
         for c in &cols {
-            let label = crate::run::results::metric_label(c);
+            let label = crate::results::metric_label(c);
             let _ = write!(s, "  {label:>21}");
         }
         let _ = writeln!(s);

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{figures, html, write_atomic};
+use super::{figures, html};
+use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
-use crate::run::results::{RunResults, Timings};
+use crate::results::{RunResults, Timings};
 
 /// Writes the figures (`figures/<name>.svg` and `.png`) and `report.html`, which shows the tables
 /// and embeds the figures; `timings` (from `timings.json`) add the chunking-time panels. Returns

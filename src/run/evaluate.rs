@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::results::*;
 use crate::chunk::{sizer::cl100k_tokens, Span};
 use crate::dataset::Dataset;
+use crate::results::*;
 use crate::retrieve::Index;
 use crate::score::aggregate::{mean_std, median_p95};
 use crate::score::answer::answer_support;

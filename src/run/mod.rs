@@ -3,7 +3,6 @@
 //! strategy in parallel, and returns the results for the exporters.
 
 pub mod evaluate;
-pub mod results;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -15,8 +14,8 @@ use crate::dataset::Dataset;
 use crate::embed::{embed_cached, Embedder, EmbeddingCache, SharedEmbedder};
 use crate::error::{Error, Result};
 use crate::output::Progress;
+use crate::results::*;
 use crate::strategy::Strategy;
-use results::*;
 
 /// What to run.
 pub struct RunConfig {

@@ -62,7 +62,7 @@ where
     let panels = rest.split_evenly((1, shown.len().max(1)));
     let n = d.entries.len();
     for (pi, (panel, metric)) in panels.iter().zip(&shown).enumerate() {
-        let label = crate::run::results::metric_label(metric);
+        let label = crate::results::metric_label(metric);
         let values: Vec<_> = d
             .entries
             .iter()

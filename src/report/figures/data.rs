@@ -4,7 +4,7 @@
 use plotters::style::RGBColor;
 
 use super::style::{self, Marker};
-use crate::run::results::{GroupSummary, MetricSummary, RunResults, StrategyResults, Timings};
+use crate::results::{GroupSummary, MetricSummary, RunResults, StrategyResults, Timings};
 use crate::strategy::Value;
 
 /// A strategy as the figures see it.

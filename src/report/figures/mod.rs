@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::run::results::{RunResults, Timings};
+use crate::results::{RunResults, Timings};
 use data::Data;
 use layout::{Area, DrawResult};
 
@@ -172,7 +172,7 @@ pub fn write_figures(dir: &Path, figures: &[Figure]) -> Result<Vec<PathBuf>> {
     for f in figures {
         for (ext, bytes) in [("svg", f.svg.as_bytes()), ("png", f.png.as_slice())] {
             let path = out.join(format!("{}.{ext}", f.kind.stem()));
-            super::write_atomic(&path, bytes)?;
+            crate::atomic::write_atomic(&path, bytes)?;
             written.push(path);
         }
     }

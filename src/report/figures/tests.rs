@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::dataset::Format;
-use crate::run::results::*;
+use crate::results::*;
 use crate::score::aggregate::MeanStd;
 use crate::strategy::Value;
 

