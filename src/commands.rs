@@ -202,7 +202,7 @@ fn chunk_with(
 ) -> Result<Vec<chunk::Span>> {
     match llm {
         Some(l) => {
-            let env = crate::llm::WithLlm {
+            let env = crate::chunk::WithLlm {
                 base: env,
                 llm: Some(l.clone()),
             };

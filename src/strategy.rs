@@ -11,8 +11,9 @@
 //! unit = "cl100k"
 //! ```
 //!
-//! Parameters are validated when the chunker is built ([`crate::chunk::build`]), with errors that
-//! name the strategy and the parameter.
+//! This module is plain data: it knows nothing of the families. Parameters are validated when the
+//! chunker is built (`chunk::build`, through `chunk::Params`), with errors that name the strategy
+//! and the parameter.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -156,10 +157,9 @@ pub fn parse_grid(text: &str, origin: &str) -> Result<Vec<Strategy>> {
         let family = match table.get("family") {
             Some(toml::Value::String(s)) => s.clone(),
             _ => {
-                let names: Vec<&str> = crate::chunk::FAMILIES.iter().map(|(n, _)| *n).collect();
                 return Err(Error::strategy(
                     here,
-                    format!("missing `family = \"...\"` (one of: {})", names.join(", ")),
+                    "missing `family = \"...\"`; `chunkbench run --help` lists the families",
                 ));
             }
         };
@@ -283,105 +283,6 @@ pub fn resolve(args: &[String]) -> Result<Vec<Strategy>> {
     Ok(out)
 }
 
-/// Reads named parameters out of a strategy, so each chunker family can declare what it takes;
-/// [`Params::finish`] rejects anything left over (a typo or a parameter of another family).
-pub struct Params<'a> {
-    strategy: &'a Strategy,
-    rest: Vec<(String, Value)>,
-}
-
-impl<'a> Params<'a> {
-    pub fn new(strategy: &'a Strategy) -> Self {
-        Params {
-            strategy,
-            rest: strategy.params.clone(),
-        }
-    }
-
-    /// The error for this strategy with a message.
-    pub fn error(&self, message: impl Into<String>) -> Error {
-        Error::strategy(
-            format!(
-                "{} (strategy {:?})",
-                self.strategy.origin, self.strategy.name
-            ),
-            message,
-        )
-    }
-
-    fn take(&mut self, key: &str) -> Option<Value> {
-        let i = self.rest.iter().position(|(k, _)| k == key)?;
-        Some(self.rest.remove(i).1)
-    }
-
-    /// An optional non-negative integer.
-    pub fn usize_opt(&mut self, key: &str) -> Result<Option<usize>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(Value::Int(i)) if i >= 0 => Ok(Some(i as usize)),
-            Some(v) => Err(self.error(format!("`{key}` must be a non-negative integer, got {v}"))),
-        }
-    }
-
-    /// A required positive integer.
-    pub fn positive(&mut self, key: &str) -> Result<usize> {
-        match self.usize_opt(key)? {
-            Some(0) => Err(self.error(format!("`{key}` must be at least 1"))),
-            Some(n) => Ok(n),
-            None => Err(self.error(format!("missing required parameter `{key}`"))),
-        }
-    }
-
-    /// An optional finite number (an integer is accepted too).
-    pub fn f64_opt(&mut self, key: &str) -> Result<Option<f64>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(Value::Int(i)) => Ok(Some(i as f64)),
-            Some(Value::Float(x)) if x.is_finite() => Ok(Some(x)),
-            Some(v) => Err(self.error(format!("`{key}` must be a number, got {v}"))),
-        }
-    }
-
-    /// An optional string.
-    pub fn str_opt(&mut self, key: &str) -> Result<Option<String>> {
-        match self.take(key) {
-            None => Ok(None),
-            Some(Value::Str(s)) => Ok(Some(s)),
-            Some(v) => Err(self.error(format!("`{key}` must be a string, got {v}"))),
-        }
-    }
-
-    /// One of a fixed set of words, with a default.
-    pub fn choice<T: Copy>(&mut self, key: &str, choices: &[(&str, T)], default: T) -> Result<T> {
-        match self.str_opt(key)? {
-            None => Ok(default),
-            Some(s) => choices
-                .iter()
-                .find(|(n, _)| *n == s)
-                .map(|(_, t)| *t)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-                    self.error(format!(
-                        "`{key}` must be one of {}, got {s:?}",
-                        names.join(", ")
-                    ))
-                }),
-        }
-    }
-
-    /// Rejects leftover parameters.
-    pub fn finish(&self, accepted: &[&str]) -> Result<()> {
-        if let Some((k, _)) = self.rest.first() {
-            return Err(self.error(format!(
-                "unknown parameter `{k}` for family {:?}; it accepts: {}",
-                self.strategy.family,
-                accepted.join(", ")
-            )));
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,16 +313,6 @@ mod tests {
         assert!(e.to_string().starts_with("g.toml:"), "{e}");
         let e = parse_grid("[[strategy]]\nsize = 3\n", "g.toml").unwrap_err();
         assert!(e.to_string().contains("missing `family"), "{e}");
-    }
-
-    #[test]
-    fn reads_floats() {
-        let s = Strategy::parse("semantic:amount=1.5,buffer=2,method=iqr").unwrap();
-        let mut p = Params::new(&s);
-        assert_eq!(p.f64_opt("amount").unwrap(), Some(1.5));
-        assert_eq!(p.f64_opt("buffer").unwrap(), Some(2.0));
-        assert!(p.f64_opt("method").is_err());
-        assert_eq!(p.f64_opt("absent").unwrap(), None);
     }
 
     #[test]

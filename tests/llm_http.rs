@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chunkbench::chunk::WithLlm;
 use chunkbench::chunk::{self, NoEmbeddings};
 use chunkbench::llm::http::{HttpConfig, HttpLlm};
-use chunkbench::llm::{CachedLlm, ChatRequest, Llm, Message, WithLlm};
+use chunkbench::llm::{CachedLlm, ChatRequest, Llm, Message};
 use chunkbench::strategy::Strategy;
 
 fn client(port: u16, timeout_ms: u64, retries: u32) -> HttpLlm {

@@ -5,11 +5,20 @@
 
 use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
 
+use super::params::{check_overlap, Params};
 use super::separators::SeparatorSplitter;
 use super::sizer::UnitSizer;
-use super::{check_overlap, ChunkEnv, Chunker, Span, Unit};
+use super::{ChunkEnv, Chunker, Family, Span, Unit};
 use crate::error::Result;
-use crate::strategy::{Params, Strategy};
+use crate::strategy::Strategy;
+
+/// `recursive`: text-splitter's or Chroma's recursive splitting.
+pub const FAMILY: Family = Family {
+    name: "recursive",
+    params: "size (required), overlap=0, unit=cl100k|o200k|chars, splitter=text|markdown|chroma",
+    about: "split at the largest semantic boundary that fits",
+    build: from_strategy,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Splitter {

@@ -4,9 +4,26 @@
 //! character are moved forward to the next char boundary, so consecutive non-overlapping windows
 //! tile the text exactly.
 
-use super::{check_overlap, ChunkEnv, Chunker, Span, Unit};
+use super::params::{check_overlap, Params};
+use super::{ChunkEnv, Chunker, Family, Span, Unit};
 use crate::error::Result;
-use crate::strategy::{Params, Strategy};
+use crate::strategy::Strategy;
+
+/// `fixed`: windows with an optional overlap.
+pub const FIXED: Family = Family {
+    name: "fixed",
+    params: "size (required), overlap=0, unit=cl100k|o200k|chars",
+    about: "windows of `size` units every size − overlap units",
+    build: |s| Ok(Box::new(Window::from_strategy(s, false)?)),
+};
+
+/// `sliding`: windows with a required overlap.
+pub const SLIDING: Family = Family {
+    name: "sliding",
+    params: "size (required), overlap=size/2 (>= 1), unit=cl100k|o200k|chars",
+    about: "overlapping windows",
+    build: |s| Ok(Box::new(Window::from_strategy(s, true)?)),
+};
 use crate::text::ceil_char_boundary;
 
 /// A window chunker (`fixed` or `sliding`).

@@ -19,7 +19,7 @@ pub trait Embedder: Send {
 }
 
 /// An embedder and its cache behind a lock, shareable across the threads that chunk documents
-/// (embedding-based chunkers call it through [`crate::chunk::ChunkEnv`]).
+/// (embedding-based chunkers call it through the chunking environment).
 pub struct SharedEmbedder<'a> {
     inner: std::sync::Mutex<(&'a mut dyn Embedder, &'a mut EmbeddingCache)>,
     batch: usize,
@@ -43,11 +43,12 @@ impl<'a> SharedEmbedder<'a> {
     }
 }
 
-impl crate::chunk::ChunkEnv for SharedEmbedder<'_> {
-    fn embed(&self, texts: &[&str]) -> Result<Vec<std::sync::Arc<[f32]>>> {
+impl SharedEmbedder<'_> {
+    /// Runs `f` with the embedder, its cache and the batch size, holding the lock.
+    pub fn with<T>(&self, f: impl FnOnce(&mut dyn Embedder, &mut EmbeddingCache, usize) -> T) -> T {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let (embedder, cache) = &mut *guard;
-        embed_cached(&mut **embedder, cache, texts, self.batch, |_, _| {})
+        f(&mut **embedder, cache, self.batch)
     }
 }
 

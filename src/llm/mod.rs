@@ -120,29 +120,3 @@ impl LlmSetup {
         CachedLlm::new(self.model.clone(), self.cache.clone())
     }
 }
-
-/// A chunking environment with a language model: embeddings come from `base`, the model from
-/// `llm` (metered per strategy).
-pub struct WithLlm<'a> {
-    pub base: &'a dyn crate::chunk::ChunkEnv,
-    pub llm: Option<CachedLlm>,
-}
-
-impl crate::chunk::ChunkEnv for WithLlm<'_> {
-    fn embed(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
-        self.base.embed(texts)
-    }
-
-    fn llm(&self) -> Result<&dyn Llm> {
-        match &self.llm {
-            Some(l) => Ok(l),
-            None => self.base.llm(),
-        }
-    }
-
-    fn llm_fallback(&self) {
-        if let Some(l) = &self.llm {
-            l.meter().fallback();
-        }
-    }
-}

@@ -117,7 +117,7 @@ pub fn run(
                     )))
                 }
             };
-            Ok(crate::llm::WithLlm { base: &env, llm })
+            Ok(crate::chunk::WithLlm { base: &env, llm })
         })
         .collect::<Result<Vec<_>>>()?;
     let spans: Vec<(Vec<Span>, f64)> = pairs

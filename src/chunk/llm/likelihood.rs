@@ -27,9 +27,9 @@
 
 use super::{assemble, mean_loss, piece_texts, pieces};
 use crate::chunk::sizer::cl100k_tokens;
+use crate::chunk::Params;
 use crate::chunk::{ChunkEnv, Chunker, Span};
 use crate::error::Result;
-use crate::strategy::Params;
 
 /// How cut positions are chosen from the gains.
 #[derive(Debug, Clone, Copy, PartialEq)]

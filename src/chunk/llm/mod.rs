@@ -19,13 +19,18 @@ pub mod prompted;
 
 use crate::chunk::separators::SeparatorSplitter;
 use crate::chunk::sizer::{cl100k_tokens, token_offsets};
-use crate::chunk::{Chunker, NoEmbeddings, Span, Unit};
+use crate::chunk::{Chunker, Family, NoEmbeddings, Params, Span, Unit};
 use crate::error::Result;
-use crate::strategy::{Params, Strategy};
+use crate::strategy::Strategy;
 use crate::text::{ceil_char_boundary, trim_range};
 
-/// The `llm` family's one-line description (for `FAMILIES`).
-pub const DESCRIPTION: &str = "method=likelihood|prompted, piece=50, max=400 (cl100k tokens); likelihood: context=256, rule=zscore|lowest|target, z=1.5, count=1, target=250, min=100; prompted: window=600, retries=1 — topic boundaries from a language model (--llm-model GGUF, default SmolLM2-135M; or --llm-url endpoint)";
+/// `llm`: topic boundaries from a language model.
+pub const FAMILY: Family = Family {
+    name: "llm",
+    params: "method=likelihood|prompted, piece=50, max=400; likelihood: context=256, rule=zscore|lowest|target, z=1.5, count=1, target=250, min=100; prompted: window=600, retries=1",
+    about: "topic cuts by a language model: the embedded SmolLM2-135M (--llm-model GGUF) or an OpenAI-compatible endpoint (--llm-url)",
+    build: from_strategy,
+};
 
 /// Smallest accepted `max`.
 const MIN_MAX: usize = 16;

@@ -21,10 +21,10 @@
 
 use super::{assemble, pieces};
 use crate::chunk::sizer::cl100k_tokens;
+use crate::chunk::Params;
 use crate::chunk::{ChunkEnv, Chunker, Span};
 use crate::error::Result;
 use crate::llm::{ChatRequest, Llm, Message};
-use crate::strategy::Params;
 
 /// The prompted chunker.
 #[derive(Debug, Clone)]

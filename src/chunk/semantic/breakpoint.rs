@@ -30,9 +30,17 @@ use std::ops::Range;
 use super::{buffered_windows, check_max, consecutive_distances, embed_spans, groups_from_breaks};
 use super::{limit::emit_group, sentences::sentences};
 use crate::chunk::sizer::cl100k_tokens;
-use crate::chunk::{ChunkEnv, Chunker, Span};
+use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span};
 use crate::error::Result;
-use crate::strategy::{Params, Strategy};
+use crate::strategy::Strategy;
+
+/// `semantic`: LangChain's SemanticChunker.
+pub const FAMILY: Family = Family {
+    name: "semantic",
+    params: "max (required), method=percentile|stddev|iqr|gradient, amount, buffer=1, min=0",
+    about: "sentences embedded with neighbours, cut where the distance to the next is high (LangChain's SemanticChunker)",
+    build: |s| Ok(Box::new(Breakpoint::from_strategy(s)?)),
+};
 
 /// How the distance threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,9 +44,17 @@ use std::sync::Arc;
 
 use super::{check_max, dot, embed_spans, limit::emit_group, REFERENCE_PIECE_TOKENS};
 use crate::chunk::separators::SeparatorSplitter;
-use crate::chunk::{ChunkEnv, Chunker, Span, Unit};
+use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span, Unit};
 use crate::error::Result;
-use crate::strategy::{Params, Strategy};
+use crate::strategy::Strategy;
+
+/// `cluster`: Chroma's ClusterSemanticChunker.
+pub const FAMILY: Family = Family {
+    name: "cluster",
+    params: "max (required), piece=50",
+    about: "Chroma's ClusterSemanticChunker: pieces grouped to maximise within-chunk similarity",
+    build: |s| Ok(Box::new(Cluster::from_strategy(s)?)),
+};
 
 /// The mean similarity over all pairs `a < b` (0 for fewer than two vectors). Up to
 /// [`DIRECT_MEAN_MAX`] vectors the pairs are summed one by one (exact ties stay ties: with two

@@ -35,9 +35,18 @@ use super::{buffered_windows, check_max, consecutive_distances, embed_spans, gro
 use super::{limit::emit_group, REFERENCE_PIECE_TOKENS};
 use crate::chunk::separators::SeparatorSplitter;
 use crate::chunk::sizer::cl100k_tokens;
-use crate::chunk::{ChunkEnv, Chunker, Span, Unit};
+use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span, Unit};
 use crate::error::Result;
-use crate::strategy::{Params, Strategy};
+use crate::strategy::Strategy;
+
+/// `kamradt`: Chroma's KamradtModifiedChunker.
+pub const FAMILY: Family = Family {
+    name: "kamradt",
+    params: "avg (required), buffer=3, piece=50, max",
+    about:
+        "Chroma's modified Kamradt: the distance threshold found so the mean chunk is `avg` tokens",
+    build: |s| Ok(Box::new(Kamradt::from_strategy(s)?)),
+};
 
 /// The reference's threshold search: the last midpoint of a bisection of `[0, 1]` (to a width of
 /// 1e-6) on "more than `cuts` distances are above the midpoint".

@@ -112,7 +112,7 @@ pub(crate) fn groups_from_breaks(n: usize, breaks: &[usize]) -> Vec<Range<usize>
 }
 
 /// `max` checked against the smallest size a hard limit can always honour.
-pub(crate) fn check_max(params: &crate::strategy::Params, max: usize) -> Result<usize> {
+pub(crate) fn check_max(params: &crate::chunk::Params, max: usize) -> Result<usize> {
     if max < limit::MIN_MAX_TOKENS {
         return Err(params.error(format!(
             "`max` must be at least {} tokens (a single character can take 4 tokens), got {max}",
