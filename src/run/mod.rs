@@ -2,20 +2,27 @@
 //! (rayon), embeds all chunk texts and questions once through the cache, retrieves and scores per
 //! strategy in parallel, and returns the results for the exporters.
 
+pub mod chunking;
+pub mod embedding;
 pub mod evaluate;
+pub mod summary;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::chunk::{self, sizer::cl100k_tokens, Span};
+use crate::answers::AnswerSetup;
+use crate::chunk;
 use crate::dataset::Dataset;
-use crate::embed::{embed_cached, Embedder, EmbeddingCache, SharedEmbedder};
+use crate::embed::{Embedder, EmbeddingCache, SharedEmbedder};
 use crate::error::{Error, Result};
+use crate::llm::LlmSetup;
 use crate::output::Progress;
 use crate::results::*;
 use crate::strategy::Strategy;
+use chunking::Chunked;
+use embedding::Embedded;
 
 /// What to run.
 pub struct RunConfig {
@@ -34,9 +41,9 @@ pub struct RunConfig {
     pub bootstrap: usize,
     pub seed: u64,
     /// The language model of `llm:` strategies (loaded by the caller only when one needs it).
-    pub llm: Option<crate::llm::LlmSetup>,
+    pub llm: Option<LlmSetup>,
     /// The model-based answer metrics to compute (none by default).
-    pub answers: crate::answers::AnswerSetup,
+    pub answers: AnswerSetup,
 }
 
 /// Everything a run produces.
@@ -45,47 +52,25 @@ pub struct RunOutput {
     pub timings: Timings,
 }
 
-/// The chunks of one strategy over the whole dataset, in collection order (documents in dataset
-/// order, chunks in document order).
-struct Chunked {
-    /// (document index, byte span)
-    chunks: Vec<(usize, Span)>,
-    cpu_seconds: f64,
-}
-
-/// Runs the benchmark. `embedder` and `cache` are opened by the caller (the CLI), so tests and
-/// other front ends can pass their own.
+/// Runs the benchmark: chunk, embed, retrieve and score, answer metrics (opt-in), aggregate.
+/// `embedder` and `cache` are opened by the caller (the CLI), so tests and other front ends can
+/// pass their own.
 pub fn run(
     config: &RunConfig,
     embedder: &mut dyn Embedder,
     cache: &mut EmbeddingCache,
     progress: &Progress,
 ) -> Result<RunOutput> {
-    if config.k == 0 {
-        return Err(Error::Usage("--k must be at least 1".into()));
-    }
-    if !(config.found_share > 0.0 && config.found_share <= 1.0) {
-        return Err(Error::Usage(format!(
-            "--found-share must be in (0, 1], got {}",
-            config.found_share
-        )));
-    }
-    if config.bootstrap == 0 {
-        return Err(Error::Usage("--bootstrap must be at least 1".into()));
-    }
-    if config.strategies.is_empty() {
-        return Err(Error::Usage("no strategies to run".into()));
-    }
+    check(config)?;
     let started = Instant::now();
     let mut timings = Timings::default();
-
-    let dataset = &config.dataset;
     let chunkers = config
         .strategies
         .iter()
         .map(chunk::build)
         .collect::<Result<Vec<_>>>()?;
     timings.load_seconds = started.elapsed().as_secs_f64();
+    let dataset = &config.dataset;
     progress.note(&format!(
         "dataset {}: {} documents, {} questions; {} strategies, k = {}",
         dataset.name,
@@ -95,59 +80,10 @@ pub fn run(
         config.k
     ));
 
-    // 1. Chunk every (strategy, document) pair in parallel.
     let t = Instant::now();
-    let pairs: Vec<(usize, usize)> = (0..chunkers.len())
-        .flat_map(|s| (0..dataset.documents.len()).map(move |d| (s, d)))
-        .collect();
-    let bar = progress.bar("chunking", pairs.len() as u64);
     let env = SharedEmbedder::new(embedder, cache, config.batch);
-    // Strategies that need a language model get their own metered handle on it.
-    let envs = chunkers
-        .iter()
-        .zip(&config.strategies)
-        .map(|(c, s)| {
-            let llm = match (c.needs_llm(), &config.llm) {
-                (false, _) => None,
-                (true, Some(l)) => Some(l.handle()),
-                (true, None) => {
-                    return Err(Error::Usage(format!(
-                        "strategy {:?} needs a language model, but none was configured",
-                        s.name
-                    )))
-                }
-            };
-            Ok(crate::chunk::WithLlm { base: &env, llm })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let spans: Vec<(Vec<Span>, f64)> = pairs
-        .par_iter()
-        .map(|&(s, d)| {
-            let t = Instant::now();
-            let doc = &dataset.documents[d];
-            let out = chunkers[s].chunk(&doc.text, &envs[s]).map_err(|e| {
-                Error::Usage(format!(
-                    "strategy {:?} failed on document {:?}: {e}",
-                    config.strategies[s].name, doc.id
-                ))
-            })?;
-            bar.inc(1);
-            Ok((out, t.elapsed().as_secs_f64()))
-        })
-        .collect::<Result<_>>()?;
-    let llm_costs: Vec<_> = envs.into_iter().map(|e| e.llm.map(|l| l.cost())).collect();
+    let chunked = chunking::chunk_all(config, &chunkers, &env, progress)?;
     let (embedder, cache) = env.into_inner();
-    bar.finish_and_clear();
-    let mut chunked: Vec<Chunked> = (0..chunkers.len())
-        .map(|_| Chunked {
-            chunks: Vec::new(),
-            cpu_seconds: 0.0,
-        })
-        .collect();
-    for (&(s, d), (out, secs)) in pairs.iter().zip(spans) {
-        chunked[s].chunks.extend(out.into_iter().map(|sp| (d, sp)));
-        chunked[s].cpu_seconds += secs;
-    }
     timings.chunk_seconds = t.elapsed().as_secs_f64();
     let total_chunks: usize = chunked.iter().map(|c| c.chunks.len()).sum();
     progress.note(&format!(
@@ -155,94 +91,20 @@ pub fn run(
         timings.chunk_seconds
     ));
 
-    // 2. Embed every chunk text and question once, through the cache.
-    let t = Instant::now();
-    let text_of = |d: usize, sp: &Span| &dataset.documents[d].text[sp.start..sp.end];
-    let mut texts: Vec<&str> = Vec::with_capacity(total_chunks + dataset.questions.len());
-    for c in &chunked {
-        texts.extend(c.chunks.iter().map(|(d, sp)| text_of(*d, sp)));
-    }
-    texts.extend(dataset.questions.iter().map(|q| q.text.as_str()));
-    let new_per_strategy: Vec<usize> = chunked
-        .iter()
-        .map(|c| {
-            let mut seen = std::collections::HashSet::new();
-            c.chunks
-                .iter()
-                .map(|(d, sp)| cache.key(text_of(*d, sp)))
-                .filter(|k| !cache.contains(k) && seen.insert(*k))
-                .count()
-        })
-        .collect();
-    let keyed: Vec<_> = texts.par_iter().map(|t| (cache.key(t), *t)).collect();
-    let mut distinct = std::collections::HashSet::new();
-    let mut missing: Vec<&str> = Vec::new();
-    for (k, t) in &keyed {
-        if distinct.insert(*k) && !cache.contains(k) {
-            missing.push(t);
-        }
-    }
-    let missing_tokens: usize = missing.par_iter().map(|t| cl100k_tokens(t)).sum();
-    let cached_distinct = distinct.len() - missing.len();
-    progress.note(&format!(
-        "embedding: {} texts, {} distinct, {cached_distinct} already in the cache; {} to embed ({missing_tokens} cl100k tokens)",
-        texts.len(),
-        distinct.len(),
-        missing.len()
-    ));
-    let bar = progress.bar("embedding", 0);
-    let mut reported_total = false;
-    let mut new_total = 0;
-    let vectors = embed_cached(embedder, cache, &texts, config.batch, |done, total| {
-        if !reported_total {
-            new_total = total;
-            bar.set_length(total as u64);
-            reported_total = true;
-        }
-        bar.set_position(done as u64);
-    })?;
-    bar.finish_and_clear();
-    timings.embed_seconds = t.elapsed().as_secs_f64();
-    timings.embedded_tokens = missing_tokens;
-    timings.embedded_texts = new_total;
-    timings.cached_texts = cached_distinct;
-    timings.embed_tokens_per_second = if timings.embed_seconds > 0.0 {
-        missing_tokens as f64 / timings.embed_seconds
-    } else {
-        0.0
-    };
-    progress.note(&format!("embedded in {:.1} s", timings.embed_seconds));
+    let embedded = embedding::embed_all(
+        dataset,
+        &chunked,
+        config.batch,
+        embedder,
+        cache,
+        progress,
+        &mut timings,
+    )?;
 
-    // 3. Retrieve and score, one strategy per task.
     let t = Instant::now();
-    let question_vectors = &vectors[total_chunks..];
-    let mut offsets = Vec::with_capacity(chunked.len());
-    let mut at = 0;
-    for c in &chunked {
-        offsets.push(at);
-        at += c.chunks.len();
-    }
-    let mut strategies: Vec<StrategyResults> = chunked
-        .par_iter()
-        .enumerate()
-        .map(|(s, c)| {
-            let vecs = &vectors[offsets[s]..offsets[s] + c.chunks.len()];
-            evaluate::score_strategy(
-                &config.strategies[s],
-                dataset,
-                &c.chunks,
-                vecs,
-                question_vectors,
-                &evaluate::Settings {
-                    k: config.k,
-                    found_share: config.found_share,
-                },
-            )
-        })
-        .collect();
+    let mut strategies = retrieve_and_score(config, &chunked, &embedded);
     timings.score_seconds = t.elapsed().as_secs_f64();
 
-    // 4. Model-based answer metrics on what was retrieved (opt-in).
     let t = Instant::now();
     let answers = crate::answers::evaluate(
         &config.answers,
@@ -262,26 +124,91 @@ pub fn run(
 
     let t = Instant::now();
     let (strategies, comparisons) =
-        evaluate::summarise(dataset, strategies, config.bootstrap, config.seed);
+        summary::summarise(dataset, strategies, config.bootstrap, config.seed);
     timings.score_seconds += t.elapsed().as_secs_f64();
-    timings.strategies = config
+    timings.strategies = strategy_timings(config, chunked, &embedded, answers.costs);
+    timings.total_seconds = started.elapsed().as_secs_f64();
+    let results = run_results(config, &*embedder, strategies, comparisons);
+    Ok(RunOutput { results, timings })
+}
+
+/// Settings no run can honour.
+fn check(config: &RunConfig) -> Result<()> {
+    if config.k == 0 {
+        return Err(Error::Usage("--k must be at least 1".into()));
+    }
+    if !(config.found_share > 0.0 && config.found_share <= 1.0) {
+        return Err(Error::Usage(format!(
+            "--found-share must be in (0, 1], got {}",
+            config.found_share
+        )));
+    }
+    if config.bootstrap == 0 {
+        return Err(Error::Usage("--bootstrap must be at least 1".into()));
+    }
+    if config.strategies.is_empty() {
+        return Err(Error::Usage("no strategies to run".into()));
+    }
+    Ok(())
+}
+
+/// Stage 3: retrieval and per-question scores, one strategy per task.
+fn retrieve_and_score(
+    config: &RunConfig,
+    chunked: &[Chunked],
+    embedded: &Embedded,
+) -> Vec<StrategyResults> {
+    let settings = evaluate::Settings {
+        k: config.k,
+        found_share: config.found_share,
+    };
+    let questions = embedded.questions(chunked);
+    chunked
+        .par_iter()
+        .enumerate()
+        .map(|(s, c)| {
+            evaluate::score_strategy(
+                &config.strategies[s],
+                &config.dataset,
+                &c.chunks,
+                embedded.chunks(s, chunked),
+                questions,
+                &settings,
+            )
+        })
+        .collect()
+}
+
+fn strategy_timings(
+    config: &RunConfig,
+    chunked: Vec<Chunked>,
+    embedded: &Embedded,
+    answer_costs: Vec<AnswerCost>,
+) -> Vec<StrategyTiming> {
+    config
         .strategies
         .iter()
-        .zip(&chunked)
-        .zip(&new_per_strategy)
-        .zip(llm_costs)
-        .zip(answers.costs)
-        .map(|((((s, c), &n), llm), answer)| StrategyTiming {
+        .zip(chunked)
+        .zip(&embedded.new_per_strategy)
+        .zip(answer_costs)
+        .map(|(((s, c), &n), answer)| StrategyTiming {
             name: s.name.clone(),
             chunk_cpu_seconds: c.cpu_seconds,
             new_texts: n,
-            llm,
+            llm: c.llm,
             answer,
         })
-        .collect();
-    timings.total_seconds = started.elapsed().as_secs_f64();
+        .collect()
+}
 
-    let results = RunResults {
+fn run_results(
+    config: &RunConfig,
+    embedder: &dyn Embedder,
+    strategies: Vec<StrategyResults>,
+    comparisons: Vec<Comparison>,
+) -> RunResults {
+    let dataset = &config.dataset;
+    RunResults {
         chunkbench_version: env!("CARGO_PKG_VERSION").to_string(),
         dataset: DatasetInfo {
             name: dataset.name.clone(),
@@ -304,6 +231,5 @@ pub fn run(
         answer_models: config.answers.models(dataset.questions.len()),
         strategies,
         comparisons,
-    };
-    Ok(RunOutput { results, timings })
+    }
 }
