@@ -1,4 +1,6 @@
-//! Command-line arguments (declarations only; `commands` does the work).
+//! Command-line arguments (declarations only; `commands` does the work). Every range an option
+//! must respect is checked here, by its value parser, so a bad value is a usage error (exit 2)
+//! that names the flag, before anything runs.
 
 use std::path::PathBuf;
 
@@ -11,19 +13,15 @@ Examples:
   chunkbench run --strategies fixed:size=256 recursive:size=256,splitter=markdown --k 10
   chunkbench run --strategies llm:method=likelihood recursive:size=256,splitter=chroma
   chunkbench run --dataset path/to/chunking_evaluation/general_evaluation_data \\
-      --strategies strategies/chroma.toml --out results/chroma
+      --strategies strategies/chroma.toml --out results/chroma";
 
-Strategy families (write as family:key=value,...; in TOML grids, arrays sweep):
-  fixed      size (required), overlap=0, unit=cl100k|o200k|chars
-  sliding    size (required), overlap=size/2 (>= 1), unit=cl100k|o200k|chars
-  recursive  size (required), overlap=0, unit=cl100k|o200k|chars, splitter=text|markdown|chroma
-  semantic   max (required), method=percentile|stddev|iqr|gradient, amount, buffer=1, min=0
-  kamradt    avg (required), buffer=3, piece=50, max — Chroma's modified Kamradt
-  cluster    max (required), piece=50 — Chroma's ClusterSemanticChunker
-  llm        method=likelihood|prompted, max=400, ... — topic cuts by a language model: the embedded
-             SmolLM2-135M (--llm-model GGUF) or an OpenAI-compatible endpoint (--llm-url)
-
-Exit codes: 0 success, 2 bad input (the message names the file, line or parameter).";
+/// `run --help`'s epilogue: the examples, every family of [`crate::chunk::FAMILIES`], exit codes.
+fn run_after_help() -> String {
+    format!(
+        "{RUN_EXAMPLES}\n\nStrategy families (write as family:key=value,...; in TOML grids, arrays sweep):\n{}\nExit codes: 0 success, 2 bad input (the message names the file, line or parameter).",
+        crate::chunk::families_help()
+    )
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -41,7 +39,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a benchmark: chunk, embed, retrieve, score and write tables.
-    #[command(after_help = RUN_EXAMPLES)]
+    #[command(after_help = run_after_help())]
     Run(RunArgs),
     /// Draw the figures and the HTML report of a finished run.
     #[command(after_help = PLOT_HELP)]
@@ -97,7 +95,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
     /// Bootstrap resamples
-    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N")]
+    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N", value_parser = at_least_one)]
     pub bootstrap: usize,
     /// Bootstrap seed
     #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_SEED, value_name = "N")]
@@ -118,11 +116,11 @@ pub enum BaselineCommand {
 
 #[derive(Args, Debug)]
 pub struct ModelArgs {
-    /// Directory of local models [env: CHUNKBENCH_MODELS; default: ~/.cache/chunkbench/models]
-    #[arg(long, value_name = "DIR")]
+    /// Directory of local models [default: ~/.cache/chunkbench/models]
+    #[arg(long, value_name = "DIR", env = "CHUNKBENCH_MODELS")]
     pub models_dir: Option<PathBuf>,
-    /// Embedding cache directory [env: CHUNKBENCH_CACHE; default: ~/.cache/chunkbench/embeddings]
-    #[arg(long, value_name = "DIR")]
+    /// Embedding cache directory [default: ~/.cache/chunkbench/embeddings]
+    #[arg(long, value_name = "DIR", env = "CHUNKBENCH_CACHE")]
     pub cache_dir: Option<PathBuf>,
     /// ONNX Runtime intra-op threads (0 = all cores)
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -141,16 +139,16 @@ pub struct RunArgs {
     #[arg(long, num_args = 1.., default_value = "strategies/default.toml", value_name = "FILE_OR_SPEC")]
     pub strategies: Vec<String>,
     /// Chunks retrieved per question
-    #[arg(long, short, default_value_t = 5, value_name = "N")]
+    #[arg(long, short, default_value_t = 5, value_name = "N", value_parser = at_least_one)]
     pub k: usize,
     /// Output directory [default: results/<dataset>-<grid>]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Share of a gold excerpt that must be retrieved for it to count as found (excerpt recall@k)
-    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    #[arg(long, default_value_t = 0.5, value_name = "SHARE", value_parser = share)]
     pub found_share: f64,
     /// Bootstrap resamples for the 95% intervals
-    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N")]
+    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N", value_parser = at_least_one)]
     pub bootstrap: usize,
     /// Seed of the bootstrap resampling
     #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_SEED, value_name = "N")]
@@ -180,14 +178,14 @@ pub struct AnswerArgs {
     #[arg(long, value_name = "URL_OR_GGUF")]
     pub judge: Option<String>,
     /// Model name sent to the judge endpoint
-    #[arg(long, default_value = "default", value_name = "NAME")]
+    #[arg(long, default_value = "default", value_name = "NAME", value_parser = model_name)]
     pub judge_model_name: String,
     /// Environment variable holding the judge endpoint's API key (never logged)
     #[arg(long, default_value = "OPENAI_API_KEY", value_name = "VAR")]
     pub judge_key_env: String,
     /// Compute the answer metrics on a deterministic sample of N questions only (the same for
     /// every strategy) [default: all questions]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = sample_size)]
     pub answer_sample: Option<usize>,
 }
 
@@ -250,16 +248,16 @@ pub struct LlmArgs {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub llm_threads: usize,
     /// Use an OpenAI-compatible endpoint instead, e.g. http://127.0.0.1:8080/v1
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = http_url)]
     pub llm_url: Option<String>,
     /// Model name sent to the endpoint
-    #[arg(long, default_value = "default", value_name = "NAME")]
+    #[arg(long, default_value = "default", value_name = "NAME", value_parser = model_name)]
     pub llm_model_name: String,
     /// Environment variable holding the endpoint's API key (never logged)
     #[arg(long, default_value = "OPENAI_API_KEY", value_name = "VAR")]
     pub llm_key_env: String,
     /// Endpoint request timeout, seconds
-    #[arg(long, default_value_t = 120.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = seconds)]
     pub llm_timeout: f64,
     /// Endpoint retries on 429, 5xx and timeouts (exponential backoff)
     #[arg(long, default_value_t = 3, value_name = "N")]
@@ -305,10 +303,10 @@ pub struct QuestionsArgs {
     #[arg(long, value_name = "ID")]
     pub doc: Vec<String>,
     /// Questions attempted per document
-    #[arg(long, default_value_t = 5, value_name = "N")]
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = at_least_one)]
     pub per_doc: usize,
     /// Drop a question at least this similar (cosine) to an earlier one
-    #[arg(long, default_value_t = 0.9, value_name = "COSINE")]
+    #[arg(long, default_value_t = 0.9, value_name = "COSINE", value_parser = cosine)]
     pub dedup: f64,
     /// Print nothing but errors
     #[arg(long, short)]
@@ -336,8 +334,8 @@ pub struct ServeArgs {
     /// Stop after this many requests [default: never]
     #[arg(long, value_name = "N")]
     pub max_requests: Option<usize>,
-    /// Directory of local models [env: CHUNKBENCH_MODELS; default: ~/.cache/chunkbench/models]
-    #[arg(long, value_name = "DIR")]
+    /// Directory of local models [default: ~/.cache/chunkbench/models]
+    #[arg(long, value_name = "DIR", env = "CHUNKBENCH_MODELS")]
     pub models_dir: Option<PathBuf>,
     /// GGUF file to serve [default: the installed SmolLM2-135M-Instruct]
     #[arg(long, value_name = "PATH")]
@@ -345,4 +343,85 @@ pub struct ServeArgs {
     /// CPU threads per request (0 = all cores)
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub llm_threads: usize,
+}
+
+// Value parsers. clap prefixes their message with the value and the flag, e.g.
+// `error: invalid value '0' for '--k <N>': must be at least 1`.
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>().map_err(|e| e.to_string())? {
+        0 => Err("must be at least 1".into()),
+        n => Ok(n),
+    }
+}
+
+fn sample_size(s: &str) -> Result<usize, String> {
+    at_least_one(s).map_err(|e| format!("{e} (or leave it out for all questions)"))
+}
+
+fn number(s: &str) -> Result<f64, String> {
+    s.parse::<f64>().map_err(|e| e.to_string())
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    match number(s)? {
+        x if x > 0.0 && x <= 1.0 => Ok(x),
+        _ => Err("must be in (0, 1]".into()),
+    }
+}
+
+fn cosine(s: &str) -> Result<f64, String> {
+    share(s).map_err(|_| "must be a cosine similarity in (0, 1]".into())
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    let x = number(s)?;
+    match std::time::Duration::try_from_secs_f64(x) {
+        Ok(d) if !d.is_zero() => Ok(x),
+        _ => Err("must be a positive number of seconds".into()),
+    }
+}
+
+fn http_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        Ok(s.to_string())
+    } else {
+        Err("must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)".into())
+    }
+}
+
+fn model_name(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Err("is empty; name the model the endpoint serves".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_parsers_check_ranges() {
+        assert_eq!(at_least_one("3"), Ok(3));
+        assert!(at_least_one("0").is_err() && at_least_one("-1").is_err());
+        assert!(sample_size("0").unwrap_err().contains("leave it out"));
+        assert_eq!(share("1"), Ok(1.0));
+        for bad in ["0", "1.5", "-0.1", "NaN", "x"] {
+            assert!(share(bad).is_err(), "{bad}");
+        }
+        assert_eq!(seconds("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "inf", "NaN", "1e300"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert!(http_url("localhost:8080").is_err() && http_url("https://x/v1").is_ok());
+        assert!(model_name("").is_err());
+    }
+
+    #[test]
+    fn the_declarations_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

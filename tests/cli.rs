@@ -245,7 +245,13 @@ fn impossible_answer_metric_settings() {
     let ds = fixture();
     let ds = ds.to_str().unwrap();
     let out = chunkbench(&["run", "--dataset", ds, "--utility", "--answer-sample", "0"]);
-    assert_error(&out, &["--answer-sample must be at least 1"]);
+    assert_error(
+        &out,
+        &[
+            "invalid value '0' for '--answer-sample <N>'",
+            "must be at least 1",
+        ],
+    );
     // Context utility without a single gold answer.
     let bare = fixture_copy();
     let q = bare.path().join("questions.jsonl");

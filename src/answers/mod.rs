@@ -53,16 +53,16 @@ impl AnswerSetup {
 }
 
 /// Refuses answer-metric settings that cannot work on `dataset`: an empty sample, or context
-/// utility without a single gold answer. Cheap: the CLI calls it before loading any model.
+/// utility without a single gold answer. Cheap: call it before loading any model.
 pub fn check(utility: bool, sample: Option<usize>, dataset: &Dataset) -> Result<()> {
     if sample == Some(0) {
         return Err(Error::Usage(
-            "--answer-sample must be at least 1 (or leave it out for all questions)".into(),
+            "the answer-metric sample must hold at least 1 question".into(),
         ));
     }
     if utility && dataset.questions.iter().all(|q| q.answer.is_none()) {
         return Err(Error::Usage(format!(
-            "--utility scores the gold answers, and no question of dataset {} has one; add an \"answer\" to the questions (native layout) or leave --utility out",
+            "context utility scores the gold answers, and no question of dataset {} has one; add an \"answer\" to the questions (native layout)",
             dataset.name
         )));
     }

@@ -166,6 +166,24 @@ pub struct LlmCost {
     pub fallbacks: usize,
 }
 
+/// One line for the terminal: `12 model calls (3 from the cache), 900 prompt + 40 completion
+/// tokens, 1.5 s of model time, 0 fallbacks — <model id>`.
+impl std::fmt::Display for LlmCost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} model calls ({} from the cache), {} prompt + {} completion tokens, {:.1} s of model time, {} fallbacks — {}",
+            self.calls,
+            self.cache_hits,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.seconds,
+            self.fallbacks,
+            self.model
+        )
+    }
+}
+
 /// Counters shared by the threads of one strategy.
 #[derive(Default)]
 pub struct Meter {
@@ -322,5 +340,22 @@ mod tests {
         let other = LlmCache::open(dir.path(), "other").unwrap();
         assert!(other.is_empty());
         assert_ne!(other.key("score", &("x", "y")), a);
+    }
+
+    #[test]
+    fn cost_line() {
+        let c = LlmCost {
+            model: "openai:http://h/v1:m".into(),
+            calls: 12,
+            cache_hits: 3,
+            prompt_tokens: 900,
+            completion_tokens: 40,
+            seconds: 1.46,
+            fallbacks: 0,
+        };
+        assert_eq!(
+            c.to_string(),
+            "12 model calls (3 from the cache), 900 prompt + 40 completion tokens, 1.5 s of model time, 0 fallbacks — openai:http://h/v1:m"
+        );
     }
 }

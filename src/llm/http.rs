@@ -6,19 +6,16 @@
 //!   the tokens that start at or after the end of the context (OpenAI's `text_offset`, in
 //!   characters). An endpoint without that (OpenAI's chat models, most hosted APIs) gives a clear
 //!   "does not return log-probabilities" error.
-//! - Every request has a timeout; 429, 5xx, timeouts and refused connections are retried with
-//!   exponential backoff (bounded: `retries` extra attempts); at most `concurrency` requests are in
-//!   flight at once; token usage is read from each response's `usage`.
-//! - The key comes from an environment variable and is only ever sent in the `Authorization`
-//!   header: it is never logged nor part of the model id.
+//! - Timeouts, retries with backoff, bounded concurrency, the API key and usage accounting are
+//!   [`crate::http::Client`]'s: this module only speaks the protocol.
 
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::{ChatRequest, Completion, Llm, Scored};
 use crate::error::{Error, Result};
+use crate::http::{excerpt, usage, Client};
 
 /// How to reach an endpoint.
 #[derive(Debug, Clone)]
@@ -41,146 +38,57 @@ pub struct HttpConfig {
 
 impl HttpConfig {
     pub fn new(base_url: &str, model: &str) -> Self {
+        let http = crate::http::Config::new(base_url);
         HttpConfig {
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url: http.base_url,
             model: model.to_string(),
-            key_env: "OPENAI_API_KEY".into(),
-            timeout: Duration::from_secs(120),
-            retries: 3,
-            backoff: Duration::from_millis(500),
-            concurrency: 4,
+            key_env: http.key_env,
+            timeout: http.timeout,
+            retries: http.retries,
+            backoff: http.backoff,
+            concurrency: http.concurrency,
         }
     }
 }
 
 /// A model behind an OpenAI-compatible endpoint.
 pub struct HttpLlm {
-    config: HttpConfig,
+    model: String,
     id: String,
-    key: Option<String>,
-    agent: ureq::Agent,
-    slots: Mutex<usize>,
-    freed: Condvar,
+    client: Client,
 }
 
 impl HttpLlm {
     pub fn new(config: HttpConfig) -> Result<Self> {
-        if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
-            return Err(Error::Usage(format!(
-                "--llm-url {:?} must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)",
-                config.base_url
-            )));
-        }
+        let client = Client::new(crate::http::Config {
+            base_url: config.base_url,
+            key_env: config.key_env,
+            timeout: config.timeout,
+            retries: config.retries,
+            backoff: config.backoff,
+            concurrency: config.concurrency,
+            not_found_hint: " (check the endpoint URL: it should end in /v1)".into(),
+        })?;
         if config.model.is_empty() {
             return Err(Error::Usage(
-                "--llm-model-name is empty; name the model the endpoint serves".into(),
+                "the model name is empty; name the model the endpoint serves".into(),
             ));
         }
-        let key = std::env::var(&config.key_env)
-            .ok()
-            .filter(|k| !k.is_empty());
-        let agent = ureq::AgentBuilder::new().timeout(config.timeout).build();
         Ok(HttpLlm {
-            id: format!("openai:{}:{}", config.base_url, config.model),
-            slots: Mutex::new(config.concurrency.max(1)),
-            freed: Condvar::new(),
-            key,
-            agent,
-            config,
+            id: format!("openai:{}:{}", client.base_url(), config.model),
+            model: config.model,
+            client,
         })
     }
 
-    /// Posts `body` to `{base}/{path}` with retries; returns the parsed JSON reply.
+    /// Requests, retries and tokens so far.
+    pub fn usage(&self) -> crate::http::Usage {
+        self.client.usage()
+    }
+
     fn post(&self, path: &str, body: &Value) -> Result<Value> {
-        let url = format!("{}/{path}", self.config.base_url);
-        let _slot = self.acquire();
-        let mut backoff = self.config.backoff;
-        let mut attempt = 0;
-        loop {
-            let mut req = self.agent.post(&url);
-            if let Some(k) = &self.key {
-                req = req.set("Authorization", &format!("Bearer {k}"));
-            }
-            let (retryable, message, wait) = match req.send_json(body.clone()) {
-                Ok(resp) => {
-                    let text = resp.into_string().map_err(|e| {
-                        Error::Model(format!("{url}: reading the reply failed: {e}"))
-                    })?;
-                    return serde_json::from_str(&text).map_err(|e| {
-                        Error::Model(format!(
-                            "{url}: malformed reply, not JSON ({e}): {}",
-                            excerpt(&text)
-                        ))
-                    });
-                }
-                Err(ureq::Error::Status(code, resp)) => {
-                    let wait = resp
-                        .header("retry-after")
-                        .and_then(|s| s.trim().parse::<f64>().ok())
-                        .filter(|s| s.is_finite() && *s >= 0.0)
-                        .map(|s| Duration::from_secs_f64(s.min(30.0)));
-                    let text = resp.into_string().unwrap_or_default();
-                    let hint = match code {
-                        401 | 403 => format!(
-                            " (check the key in ${}, --llm-key-env)",
-                            self.config.key_env
-                        ),
-                        404 => " (check --llm-url: it should end in /v1)".into(),
-                        _ => String::new(),
-                    };
-                    (
-                        code == 429 || code >= 500,
-                        format!("HTTP {code}{hint}: {}", excerpt(&text)),
-                        wait,
-                    )
-                }
-                Err(ureq::Error::Transport(t)) => (true, t.to_string(), None),
-            };
-            if !retryable || attempt >= self.config.retries {
-                let tries = attempt + 1;
-                return Err(Error::Model(format!(
-                    "{url}: {message} (after {tries} attempt{}; timeout {:.0} s)",
-                    if tries == 1 { "" } else { "s" },
-                    self.config.timeout.as_secs_f64()
-                )));
-            }
-            std::thread::sleep(wait.unwrap_or(backoff));
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-            attempt += 1;
-        }
+        self.client.post_json(path, body)
     }
-
-    fn acquire(&self) -> Slot<'_> {
-        let mut free = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        while *free == 0 {
-            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
-        }
-        *free -= 1;
-        Slot(self)
-    }
-}
-
-/// A concurrency slot, given back on drop.
-struct Slot<'a>(&'a HttpLlm);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        *self.0.slots.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-        self.0.freed.notify_one();
-    }
-}
-
-fn excerpt(text: &str) -> String {
-    let t: String = text.chars().take(200).collect();
-    if t.len() < text.len() {
-        format!("{t}…")
-    } else {
-        t
-    }
-}
-
-fn usage(reply: &Value, field: &str) -> usize {
-    reply["usage"][field].as_u64().unwrap_or(0) as usize
 }
 
 impl Llm for HttpLlm {
@@ -190,7 +98,7 @@ impl Llm for HttpLlm {
 
     fn complete(&self, request: &ChatRequest) -> Result<Completion> {
         let mut body = json!({
-            "model": self.config.model,
+            "model": self.model,
             "messages": request.messages,
             "max_tokens": request.max_tokens,
             "temperature": 0,
@@ -204,7 +112,7 @@ impl Llm for HttpLlm {
             .ok_or_else(|| {
                 Error::Model(format!(
                     "{}/chat/completions: malformed reply, no choices[0].message.content: {}",
-                    self.config.base_url,
+                    self.client.base_url(),
                     excerpt(&reply.to_string())
                 ))
             })?;
@@ -217,7 +125,7 @@ impl Llm for HttpLlm {
 
     fn score(&self, context: &str, continuation: &str) -> Result<Scored> {
         let body = json!({
-            "model": self.config.model,
+            "model": self.model,
             "prompt": format!("{context}{continuation}"),
             "max_tokens": 0,
             "echo": true,
@@ -227,10 +135,10 @@ impl Llm for HttpLlm {
         let no_logprobs = |why: &str| {
             Error::Model(format!(
                 "{}: this endpoint does not return log-probabilities ({why}); method=likelihood \
-                 needs them: use the embedded model (--llm-model, the default) or a server with \
+                 needs them: use the embedded model (the default) or a server with \
                  /v1/completions echo+logprobs (llama.cpp server, vLLM, `chunkbench serve`), or \
                  method=prompted",
-                self.config.base_url
+                self.client.base_url()
             ))
         };
         let reply = self

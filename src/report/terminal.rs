@@ -59,11 +59,7 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
     );
     answer_table(&mut s, r, name_w);
     if let Some(c) = &t.utility_baseline {
-        let _ = writeln!(
-            s,
-            "Context utility, question-only baseline: {}.",
-            crate::commands_llm::cost_line(c)
-        );
+        let _ = writeln!(s, "Context utility, question-only baseline: {c}.");
     }
     for st in &t.strategies {
         for (what, c) in [
@@ -72,12 +68,7 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
             ("judge", &st.answer.judge),
         ] {
             if let Some(c) = c {
-                let _ = writeln!(
-                    s,
-                    "{what} for {}: {}.",
-                    st.name,
-                    crate::commands_llm::cost_line(c)
-                );
+                let _ = writeln!(s, "{what} for {}: {c}.", st.name);
             }
         }
         if let Some(c) = &st.llm {

@@ -135,16 +135,18 @@ pub fn run(
 /// Settings no run can honour.
 fn check(config: &RunConfig) -> Result<()> {
     if config.k == 0 {
-        return Err(Error::Usage("--k must be at least 1".into()));
+        return Err(Error::Usage("k must be at least 1".into()));
     }
     if !(config.found_share > 0.0 && config.found_share <= 1.0) {
         return Err(Error::Usage(format!(
-            "--found-share must be in (0, 1], got {}",
+            "the found share must be in (0, 1], got {}",
             config.found_share
         )));
     }
     if config.bootstrap == 0 {
-        return Err(Error::Usage("--bootstrap must be at least 1".into()));
+        return Err(Error::Usage(
+            "bootstrap resamples must be at least 1".into(),
+        ));
     }
     if config.strategies.is_empty() {
         return Err(Error::Usage("no strategies to run".into()));

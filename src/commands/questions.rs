@@ -1,0 +1,75 @@
+//! `chunkbench questions generate`: gold questions for a corpus, written as a native dataset.
+
+use crate::cli::QuestionsArgs;
+use crate::dataset::Document;
+use crate::error::{Error, Result};
+use crate::questions::Report;
+use crate::questions::{generate as generate_questions, load_corpus, write_dataset, Settings};
+use crate::setup::{given_dir, open_embedder, open_llm};
+
+pub fn generate(args: QuestionsArgs) -> Result<i32> {
+    if args.out.join("questions.jsonl").exists() {
+        return Err(Error::Usage(format!(
+            "{} already exists; choose another --out or remove it",
+            args.out.join("questions.jsonl").display()
+        )));
+    }
+    let docs = chosen_documents(&args)?;
+    let setup = open_llm(&args.llm, given_dir(&args.model.models_dir))?;
+    let (mut embedder, mut cache) = open_embedder(&args.model)?;
+    let llm = setup.handle();
+    let quiet = args.quiet;
+    let settings = Settings {
+        per_doc: args.per_doc,
+        dedup: args.dedup,
+        ..Settings::default()
+    };
+    let batch = args.model.batch as usize;
+    let mut embed = |texts: &[&str]| {
+        crate::embed::embed_cached(&mut embedder, &mut cache, texts, batch, |_, _| {})
+    };
+    let (questions, report) = generate_questions(&docs, &llm, &mut embed, &settings, &|line| {
+        if !quiet {
+            eprintln!("  {line}");
+        }
+    })?;
+    write_dataset(&args.out, &docs, &questions, &report)?;
+    if !quiet {
+        print_report(&args, &report);
+    }
+    Ok(0)
+}
+
+/// The corpus' documents, only those of `--doc` when given.
+fn chosen_documents(args: &QuestionsArgs) -> Result<Vec<Document>> {
+    let mut docs = load_corpus(&args.corpus)?;
+    if !args.doc.is_empty() {
+        for id in &args.doc {
+            if !docs.iter().any(|d| &d.id == id) {
+                let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+                return Err(Error::Usage(format!(
+                    "--doc {id:?}: no such document in {}; its documents: {}",
+                    args.corpus.display(),
+                    ids.join(", ")
+                )));
+            }
+        }
+        docs.retain(|d| args.doc.contains(&d.id));
+    }
+    Ok(docs)
+}
+
+fn print_report(args: &QuestionsArgs, report: &Report) {
+    println!(
+        "{} documents, {} attempts: {} questions kept; dropped {} (unusable sentence choice), {} (unverified question), {} (near-duplicates).\nLanguage model: {}\nWrote {}/documents/, questions.jsonl and generation.json; check with `chunkbench dataset validate {}`",
+        report.documents,
+        report.attempted,
+        report.kept,
+        report.dropped_bad_selection,
+        report.dropped_unverified,
+        report.dropped_duplicates,
+        report.cost,
+        args.out.display(),
+        args.out.display()
+    );
+}

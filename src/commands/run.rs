@@ -1,0 +1,138 @@
+//! `chunkbench run`: the benchmark, from flags to written tables.
+
+use std::path::{Path, PathBuf};
+
+use crate::answers::AnswerSetup;
+use crate::chunk;
+use crate::cli::{AnswerArgs, RunArgs};
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::llm::LlmSetup;
+use crate::output::Progress;
+use crate::report;
+use crate::run::{RunConfig, RunOutput};
+use crate::setup::{check_judge, given_dir, open_embedder, open_judge, open_llm, MAX_TOKENS};
+use crate::strategy;
+
+pub fn run(args: RunArgs) -> Result<i32> {
+    let strategies = strategy::resolve(&args.strategies)?;
+    let mut needs_llm = false;
+    for s in &strategies {
+        // fail on a bad strategy before loading anything heavy
+        needs_llm |= chunk::build(s)?.needs_llm();
+    }
+    check_answer_flags(&args.answers)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.dataset, &args.strategies));
+    let dataset = Dataset::load(&args.dataset)?;
+    // Before any model loads.
+    check_answer_dataset(&args.answers, &dataset)?;
+    let progress = Progress::new(args.quiet);
+    let (mut embedder, mut cache) = open_embedder(&args.model)?;
+    let wants_answers = args.answers.utility || args.answers.judge.is_some();
+    let llm = if needs_llm || wants_answers {
+        Some(open_llm(&args.llm, given_dir(&args.model.models_dir))?)
+    } else {
+        None
+    };
+    let answers = answer_setup(&args, llm.as_ref())?;
+    let config = RunConfig {
+        dataset,
+        dataset_path: args.dataset.clone(),
+        strategies,
+        k: args.k,
+        batch: args.model.batch as usize,
+        max_tokens: MAX_TOKENS,
+        found_share: args.found_share,
+        bootstrap: args.bootstrap,
+        seed: args.seed,
+        llm,
+        answers,
+    };
+    let output = crate::run::run(&config, &mut embedder, &mut cache, &progress)?;
+    write_outputs(&out, &output, args.quiet)?;
+    Ok(0)
+}
+
+/// The answer-metric flags that only make sense together; `--judge` names a URL or a file.
+fn check_answer_flags(answers: &AnswerArgs) -> Result<()> {
+    if answers.answer_sample.is_some() && !answers.utility && answers.judge.is_none() {
+        return Err(Error::Usage(
+            "--answer-sample samples the questions of the answer metrics; add --utility and/or --judge".into(),
+        ));
+    }
+    if let Some(j) = &answers.judge {
+        check_judge(j)?;
+    }
+    Ok(())
+}
+
+/// The answer-metric flags against the dataset: `--utility` needs gold answers.
+fn check_answer_dataset(answers: &AnswerArgs, dataset: &Dataset) -> Result<()> {
+    if answers.utility && dataset.questions.iter().all(|q| q.answer.is_none()) {
+        return Err(Error::Usage(format!(
+            "--utility scores the gold answers, and no question of dataset {} has one; add an \"answer\" to the questions (native layout) or leave --utility out",
+            dataset.name
+        )));
+    }
+    crate::answers::check(answers.utility, answers.answer_sample, dataset)
+}
+
+/// The models of the answer metrics: the language model scores utility and generates the
+/// answers that the judge checks.
+fn answer_setup(args: &RunArgs, llm: Option<&LlmSetup>) -> Result<AnswerSetup> {
+    Ok(AnswerSetup {
+        utility: llm.cloned().filter(|_| args.answers.utility),
+        generator: llm.cloned().filter(|_| args.answers.judge.is_some()),
+        judge: match &args.answers.judge {
+            Some(j) => Some(open_judge(j, &args.answers, &args.llm)?),
+            None => None,
+        },
+        sample: args.answers.answer_sample,
+    })
+}
+
+/// Writes the tables, timings.json and the figures; prints the summary unless `quiet`.
+fn write_outputs(out: &Path, output: &RunOutput, quiet: bool) -> Result<()> {
+    let mut written = report::write_all(out, &output.results)?;
+    let timings = serde_json::to_vec_pretty(&output.timings).expect("timings serialise");
+    crate::atomic::write_atomic(&out.join("timings.json"), &timings)?;
+    let visual = report::write_visual(out, &output.results, Some(&output.timings))?;
+    written.extend(visual);
+    if !quiet {
+        println!(
+            "{}",
+            report::terminal::summary(&output.results, &output.timings)
+        );
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        println!(
+            "Wrote {} and timings.json to {}",
+            names.join(", "),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `results/<dataset>-<first grid or "custom">`.
+fn default_out(dataset: &Path, strategies: &[String]) -> PathBuf {
+    let ds = crate::dataset::name_of(dataset);
+    let grid = match strategies {
+        [one] if one.ends_with(".toml") => Path::new(one)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "custom".into()),
+        _ => "custom".into(),
+    };
+    PathBuf::from("results").join(format!("{ds}-{grid}"))
+}
