@@ -1,9 +1,10 @@
-//! Every chunker family this build knows, as one list. Each family's file declares its
-//! [`Family`] record (name, parameters, what it does, builder); [`FAMILIES`] names them once, and
+//! Chunker families: each family's file declares its [`Family`] record (name, parameters, what it
+//! does, builder); [`FAMILIES`] (in `chunk/mod.rs`, beside the module list) names them once, and
 //! parsing ([`build`]), `--help` ([`families_help`]), the unknown-family error and the README's
-//! table (checked by a test) all read it. A new family is one file plus one entry here.
+//! table (checked by a test) all read it. A new family is one file plus its `mod` line and one
+//! entry in that list.
 
-use super::Chunker;
+use super::{Chunker, FAMILIES};
 use crate::error::{Error, Result};
 use crate::strategy::Strategy;
 
@@ -18,17 +19,6 @@ pub struct Family {
     /// Builds the chunker of a strategy of this family, validating its parameters.
     pub build: fn(&Strategy) -> Result<Box<dyn Chunker>>,
 }
-
-/// Every family, in the order `--help` lists them.
-pub const FAMILIES: &[Family] = &[
-    super::window::FIXED,
-    super::window::SLIDING,
-    super::recursive::FAMILY,
-    super::semantic::breakpoint::FAMILY,
-    super::semantic::kamradt::FAMILY,
-    super::semantic::cluster::FAMILY,
-    super::llm::FAMILY,
-];
 
 /// The family called `name`.
 pub fn family(name: &str) -> Option<&'static Family> {

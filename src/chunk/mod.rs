@@ -25,9 +25,20 @@ use serde::Serialize;
 use crate::error::Result;
 
 pub use env::{ChunkEnv, NoEmbeddings, WithLlm};
-pub use families::{build, families_help, Family, FAMILIES};
+pub use families::{build, families_help, Family};
 pub use params::Params;
 pub use sizer::Unit;
+
+/// Every family, in the order `--help` lists them.
+pub const FAMILIES: &[Family] = &[
+    window::FIXED,
+    window::SLIDING,
+    recursive::FAMILY,
+    semantic::breakpoint::FAMILY,
+    semantic::kamradt::FAMILY,
+    semantic::cluster::FAMILY,
+    llm::FAMILY,
+];
 
 /// A chunk: the byte range `start..end` of its document, on char boundaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
