@@ -30,5 +30,6 @@ pub mod score;
 pub mod setup;
 pub mod strategy;
 pub mod text;
+pub mod vector;
 
 pub use error::{Error, Result};

@@ -4,6 +4,8 @@
 
 use std::cmp::Ordering;
 
+use crate::vector::dot;
+
 /// A dense matrix of unit vectors, one row per chunk.
 pub struct Index {
     dim: usize,
@@ -56,23 +58,6 @@ fn better(a: &(usize, f32), b: &(usize, f32)) -> bool {
         Ordering::Less => false,
         Ordering::Equal => a.0 < b.0,
     }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Eight independent accumulators let the compiler vectorise; the order is fixed, so the
-    // result is the same on every run.
-    let mut acc = [0f32; 8];
-    let chunks = a.len() / 8 * 8;
-    for i in (0..chunks).step_by(8) {
-        for j in 0..8 {
-            acc[j] += a[i + j] * b[i + j];
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for i in chunks..a.len() {
-        s += a[i] * b[i];
-    }
-    s
 }
 
 #[cfg(test)]

@@ -3,44 +3,55 @@
 
 use std::collections::HashSet;
 
+use crate::chunk::semantic::sentences::sentences as unicode_sentences;
 use crate::chunk::Span;
-use crate::text::trim_range;
+use crate::score::answer::STOP_WORDS;
 
-/// Sentences of `text[span]` usable as excerpts: a sentence ends after `.`, `?` or `!` followed
-/// by whitespace, or at a line break that starts a new block (not at a hard wrap); a tail cut off
-/// by the end of the span is left out. Spans are trimmed; headings (`#`), table rows (`|`), code
-/// fences and sentences of fewer than 6 or more than 80 words are left out.
+/// Sentences of `text[span]` usable as excerpts: the project's one sentence segmenter (Unicode
+/// sentence boundaries, [`crate::chunk::semantic::sentences`]), with a hard-wrapped line joined
+/// to the sentence it continues (a line break ends a sentence only where a new block starts); a
+/// tail cut off by the end of the span is left out. Headings (`#`), table rows (`|`), code fences
+/// and sentences of fewer than 6 or more than 80 words are left out.
 pub fn sentences(text: &str, span: Span) -> Vec<Span> {
-    let mut out = Vec::new();
-    let mut start = span.start;
     let piece = &text[span.start..span.end];
-    let mut chars = piece.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let at = span.start + i;
-        let end = match c {
-            '\n' if block_starts(&piece[i + 1..]) || block_line(&piece[..i]) => Some(at),
-            '.' | '?' | '!' => match chars.peek() {
-                Some((_, n)) if n.is_whitespace() => Some(at + c.len_utf8()),
-                None => Some(at + c.len_utf8()),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some(end) = end {
-            push(text, start, end, &mut out);
-            start = end;
+    let mut joined: Vec<Span> = Vec::new();
+    for s in unicode_sentences(piece) {
+        let s = Span::new(span.start + s.start, span.start + s.end);
+        match joined.last_mut() {
+            Some(prev) if hard_wrap(text, *prev, s.start) => prev.end = s.end,
+            _ => joined.push(s),
         }
     }
     // The passage's tail is a sentence only if it is complete: it ends a line or the document.
-    let tail = &text[start..span.end];
-    let after = &text[span.end..];
-    let complete = tail.trim_end().ends_with(['.', '?', '!'])
-        || after.trim_start_matches([' ', '\t', '\r']).is_empty()
-        || (after.starts_with('\n') && block_starts(&after[1..]));
-    if complete {
-        push(text, start, span.end, &mut out);
+    if let Some(last) = joined.last() {
+        let ends_line = text[last.end..span.end].contains('\n');
+        let after = &text[span.end..];
+        let complete = ends_line
+            || text[last.start..last.end].ends_with(['.', '?', '!'])
+            || after.trim_start_matches([' ', '\t', '\r']).is_empty()
+            || (after.starts_with('\n') && block_starts(&after[1..]));
+        if !complete {
+            joined.pop();
+        }
     }
-    out
+    joined
+        .into_iter()
+        .filter(|s| usable(&text[s.start..s.end]))
+        .collect()
+}
+
+/// Whether the sentence `prev` continues after the line break before `next`: it does not end in
+/// terminal punctuation, the break is a single line break, and the next line starts no block.
+fn hard_wrap(text: &str, prev: Span, next: usize) -> bool {
+    let gap = &text[prev.end..next];
+    let Some(nl) = gap.find('\n') else {
+        return false;
+    };
+    let nl = prev.end + nl;
+    !text[prev.start..prev.end].ends_with(['.', '?', '!'])
+        && gap.matches('\n').count() == 1
+        && !block_starts(&text[nl + 1..])
+        && !block_line(&text[..nl])
 }
 
 /// Whether the text after a line break starts a new block (so the line break ends a sentence):
@@ -65,17 +76,11 @@ fn block_line(before: &str) -> bool {
     line.starts_with('#') || line.starts_with('|')
 }
 
-fn push(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
-    let (s, e) = trim_range(text, start, end);
-    if s >= e {
-        return;
-    }
-    let t = &text[s..e];
+/// An excerpt candidate: prose of 6 to 80 words, not markup.
+fn usable(t: &str) -> bool {
     let words = t.split_whitespace().count();
     let markup = t.starts_with('#') || t.starts_with('|') || t.starts_with("```");
-    if !markup && (6..=80).contains(&words) {
-        out.push(Span::new(s, e));
-    }
+    !markup && (6..=80).contains(&words)
 }
 
 /// A small model's answer turned into one question: a leading `Question:`/`Q:` (and quotes or
@@ -102,20 +107,19 @@ pub fn clean_question(raw: &str) -> Option<String> {
     Some(q.join(" "))
 }
 
-const STOP: &[&str] = &[
-    "about", "after", "also", "been", "before", "being", "does", "from", "have", "into", "more",
-    "must", "once", "only", "other", "should", "than", "that", "their", "them", "then", "there",
-    "these", "they", "this", "what", "when", "where", "which", "while", "with", "would", "your",
-    "will", "were", "each", "many", "much", "some", "such", "very", "how", "who", "why",
+/// Words a question is made of whatever it asks, besides the stop words of
+/// [`crate::score::answer::STOP_WORDS`].
+const QUESTION_WORDS: &[&str] = &[
+    "what", "when", "where", "which", "while", "does", "would", "should", "how", "who", "why",
 ];
 
-/// Lower-cased words of at least 4 letters or digits, without common function words; a plural
+/// Lower-cased words of at least 4 letters or digits, without stop words and question words; a plural
 /// `s` is dropped so "needs" matches "need".
 pub fn content_words(text: &str) -> HashSet<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 4)
         .map(|w| w.to_lowercase())
-        .filter(|w| !STOP.contains(&w.as_str()))
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()) && !QUESTION_WORDS.contains(&w.as_str()))
         .map(|w| w.strip_suffix('s').map(str::to_string).unwrap_or(w))
         .collect()
 }

@@ -16,7 +16,9 @@
 
 use std::collections::HashSet;
 
-const STOP_WORDS: &[&str] = &[
+/// The one stop-word list: function words that carry no content (answer metrics, question
+/// filters).
+pub const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
     "it", "its", "of", "on", "or", "that", "the", "their", "this", "to", "was", "were", "which",
     "with", "per", "than", "then", "there", "they", "be", "been", "but", "not", "no", "yes",

@@ -81,10 +81,7 @@ pub(crate) fn buffered_windows(units: &[Span], buffer: usize) -> Vec<Span> {
         .collect()
 }
 
-/// Dot product in `f64` (the cosine similarity of unit vectors).
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
-}
+pub(crate) use crate::vector::dot_f64 as dot;
 
 /// Cosine distance `1 - a·b` between each vector and the next (`n - 1` values).
 pub(crate) fn consecutive_distances(vectors: &[Arc<[f32]>]) -> Vec<f64> {
