@@ -205,7 +205,7 @@ impl RawDataset {
             return Err(Error::dataset(
                 path,
                 None,
-                "no such dataset directory; pass --dataset with a directory that holds questions.jsonl (native) or questions_df.csv (Chroma)",
+                "no such dataset directory; give a directory that holds questions.jsonl (native) or questions_df.csv (Chroma)",
             ));
         }
         if path.join("questions_df.csv").is_file() {

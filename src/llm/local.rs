@@ -70,8 +70,8 @@ pub fn default_model_path(models_dir: &Path) -> Result<PathBuf> {
     } else {
         Err(Error::Model(format!(
             "{} is missing: the local language model is not installed; install it with `make models` \
-             in the chunkbench checkout (or `scripts/fetch-models.sh {}`), or pass --llm-model PATH \
-             to any GGUF file, or --llm-url URL for an OpenAI-compatible endpoint",
+             in the chunkbench checkout (or `scripts/fetch-models.sh {}`), or give the path \
+             of any GGUF file, or the URL of an OpenAI-compatible endpoint",
             p.display(),
             models_dir.display()
         )))
@@ -84,7 +84,7 @@ impl LocalLlm {
     pub fn load(path: &Path, threads: usize) -> Result<Arc<LocalLlm>> {
         let canonical = path.canonicalize().map_err(|e| {
             Error::Model(format!(
-                "{}: {e}; pass --llm-model PATH to an existing GGUF file, or install the default \
+                "{}: {e}; give the path of an existing GGUF file, or install the default \
                  model with `make models`",
                 path.display()
             ))
@@ -110,7 +110,7 @@ impl LocalLlm {
         let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default())
             .map_err(|e| {
                 Error::Model(format!(
-                    "{}: llama.cpp could not load it as a GGUF model ({e}); pass --llm-model PATH to a \
+                    "{}: llama.cpp could not load it as a GGUF model ({e}); give the path of a \
                      GGUF file, or reinstall the default with `scripts/fetch-models.sh --force`",
                     path.display()
                 ))

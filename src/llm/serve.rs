@@ -32,7 +32,7 @@ pub fn serve(
 ) -> Result<()> {
     let server = Server::http(("127.0.0.1", port)).map_err(|e| {
         Error::Usage(format!(
-            "cannot listen on 127.0.0.1:{port}: {e}; choose another --port (0 picks a free one)"
+            "cannot listen on 127.0.0.1:{port}: {e}; choose another port (0 picks a free one)"
         ))
     })?;
     let bound = server

@@ -271,7 +271,7 @@ pub fn write_dataset(
     let qpath = out.join("questions.jsonl");
     if qpath.exists() {
         return Err(Error::Usage(format!(
-            "{} already exists; choose another --out or remove it",
+            "{} already exists; choose another output directory or remove it",
             qpath.display()
         )));
     }
