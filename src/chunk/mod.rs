@@ -16,6 +16,7 @@ pub mod llm;
 pub mod params;
 pub mod recursive;
 pub mod semantic;
+pub mod sentence;
 pub mod separators;
 pub mod sizer;
 pub mod window;
@@ -34,6 +35,7 @@ pub const FAMILIES: &[Family] = &[
     window::FIXED,
     window::SLIDING,
     recursive::FAMILY,
+    sentence::FAMILY,
     semantic::breakpoint::FAMILY,
     semantic::kamradt::FAMILY,
     semantic::cluster::FAMILY,

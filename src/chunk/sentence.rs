@@ -1,0 +1,214 @@
+//! Sentence grouping (chonkie's `SentenceChunker`, LlamaIndex's `SentenceSplitter`): whole
+//! sentences, in order, packed into chunks of at most `size` units — or exactly `count` sentences
+//! per chunk — with an overlap of `overlap` sentences between consecutive chunks. Sentences are
+//! the project's one segmenter (Unicode sentence boundaries, [`super::semantic::sentences`]). A
+//! chunk is the span from its first sentence's start to its last sentence's end, so the text
+//! between sentences (spaces, line breaks) stays inside it. A single sentence longer than `size`
+//! is cut into windows of `size` units, so no chunk is ever over `size`.
+
+use super::params::Params;
+use super::semantic::sentences::sentences;
+use super::window::Window;
+use super::{ChunkEnv, Chunker, Family, Span, Unit};
+use crate::error::Result;
+use crate::strategy::Strategy;
+
+/// `sentence`: groups of whole sentences.
+pub const FAMILY: Family = Family {
+    name: "sentence",
+    params: "size or count (one required), overlap=0 (sentences), unit=cl100k|o200k|chars",
+    about: "whole sentences packed up to `size` units, or `count` sentences per chunk",
+    build: |s| Ok(Box::new(SentenceGroups::from_strategy(s)?)),
+};
+
+/// How many sentences a chunk takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// As many as fit in this many units.
+    Size(usize),
+    /// Exactly this many (fewer at the end).
+    Count(usize),
+}
+
+/// The `sentence` chunker.
+#[derive(Debug, Clone)]
+pub struct SentenceGroups {
+    limit: Limit,
+    overlap: usize,
+    unit: Unit,
+}
+
+impl SentenceGroups {
+    /// Builds from a strategy's parameters: `size` or `count`, `overlap`, `unit`.
+    pub fn from_strategy(strategy: &Strategy) -> Result<Self> {
+        let mut p = Params::new(strategy);
+        let size = p.usize_opt("size")?;
+        let count = p.usize_opt("count")?;
+        let overlap = p.usize_opt("overlap")?.unwrap_or(0);
+        let unit = p.choice("unit", Unit::CHOICES, Unit::Cl100k)?;
+        let limit = match (size, count) {
+            (Some(0), _) | (_, Some(0)) => {
+                return Err(p.error("`size` and `count` must be at least 1"))
+            }
+            (Some(s), None) => Limit::Size(s),
+            (None, Some(c)) => Limit::Count(c),
+            (Some(_), Some(_)) => {
+                return Err(p.error(
+                    "give `size` (units per chunk) or `count` (sentences per chunk), not both",
+                ))
+            }
+            (None, None) => {
+                return Err(
+                    p.error("missing `size` (units per chunk) or `count` (sentences per chunk)")
+                )
+            }
+        };
+        if let Limit::Count(c) = limit {
+            if overlap >= c {
+                return Err(p.error(format!(
+                    "overlap ({overlap} sentences) must be smaller than count ({c}); the chunks would never advance"
+                )));
+            }
+        }
+        p.finish(&["size", "count", "overlap", "unit"])?;
+        Ok(SentenceGroups {
+            limit,
+            overlap,
+            unit,
+        })
+    }
+
+    /// The end (exclusive) of the group that starts at sentence `i`: at least one sentence.
+    fn group_end(&self, text: &str, units: &[Span], i: usize) -> usize {
+        match self.limit {
+            Limit::Count(c) => (i + c).min(units.len()),
+            Limit::Size(size) => {
+                let mut j = i + 1;
+                while j < units.len()
+                    && self.unit.count(&text[units[i].start..units[j].end]) <= size
+                {
+                    j += 1;
+                }
+                j
+            }
+        }
+    }
+}
+
+impl Chunker for SentenceGroups {
+    fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
+        let units = sentences(text);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < units.len() {
+            let j = self.group_end(text, &units, i);
+            let span = Span::new(units[i].start, units[j - 1].end);
+            match self.limit {
+                Limit::Size(size) if self.unit.count(&text[span.start..span.end]) > size => {
+                    // One sentence over the limit: cut it into windows of `size` units.
+                    let window = Window {
+                        size,
+                        overlap: 0,
+                        unit: self.unit,
+                    };
+                    let piece = &text[span.start..span.end];
+                    let parts = window.chunk(piece, env)?;
+                    out.extend(
+                        parts
+                            .into_iter()
+                            .map(|p| Span::new(span.start + p.start, span.start + p.end)),
+                    );
+                }
+                _ => out.push(span),
+            }
+            if j == units.len() {
+                break;
+            }
+            // The next group starts `overlap` sentences back, but always after this one's start.
+            i = j.saturating_sub(self.overlap).max(i + 1);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::testing::assert_valid;
+    use crate::chunk::NoEmbeddings;
+
+    fn chunks(spec: &str, text: &str) -> Vec<String> {
+        let c = SentenceGroups::from_strategy(&Strategy::parse(spec).unwrap()).unwrap();
+        let spans = c.chunk(text, &NoEmbeddings).unwrap();
+        assert_valid(text, &spans);
+        spans
+            .iter()
+            .map(|s| text[s.start..s.end].to_string())
+            .collect()
+    }
+
+    const TEXT: &str = "One two three. Four five six. Seven eight nine. Ten eleven twelve.";
+
+    #[test]
+    fn counts_sentences_with_overlap() {
+        assert_eq!(
+            chunks("sentence:count=2", TEXT),
+            [
+                "One two three. Four five six.",
+                "Seven eight nine. Ten eleven twelve."
+            ]
+        );
+        assert_eq!(
+            chunks("sentence:count=2,overlap=1", TEXT),
+            [
+                "One two three. Four five six.",
+                "Four five six. Seven eight nine.",
+                "Seven eight nine. Ten eleven twelve."
+            ]
+        );
+    }
+
+    #[test]
+    fn packs_whole_sentences_up_to_size() {
+        // Each sentence is 14-19 characters; two with the space between fit in 30.
+        let got = chunks("sentence:size=30,unit=chars", TEXT);
+        assert_eq!(
+            got,
+            [
+                "One two three. Four five six.",
+                "Seven eight nine.",
+                "Ten eleven twelve."
+            ]
+        );
+        assert!(got.iter().all(|c| c.chars().count() <= 30));
+    }
+
+    #[test]
+    fn a_sentence_over_size_is_cut_into_windows() {
+        let text = "Short one. This sentence is much longer than the limit allows. End.";
+        let got = chunks("sentence:size=20,unit=chars", text);
+        assert!(got.iter().all(|c| c.chars().count() <= 20), "{got:?}");
+        assert_eq!(got[0], "Short one.");
+        assert_eq!(got.last().unwrap(), "End.");
+        assert_eq!(
+            got[1..got.len() - 1].concat(),
+            "This sentence is much longer than the limit allows."
+        );
+    }
+
+    #[test]
+    fn impossible_parameters_are_errors() {
+        for spec in [
+            "sentence",
+            "sentence:size=10,count=2",
+            "sentence:count=2,overlap=2",
+            "sentence:count=0",
+            "sentence:size=10,window=3",
+        ] {
+            assert!(
+                SentenceGroups::from_strategy(&Strategy::parse(spec).unwrap()).is_err(),
+                "{spec} accepted"
+            );
+        }
+    }
+}
