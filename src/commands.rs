@@ -95,37 +95,20 @@ fn run_command(args: RunArgs) -> Result<i32> {
         answers,
     };
     let output = run(&config, &mut embedder, &mut cache, &progress)?;
-    let mut written = report::write_all(&out, &output.results)?;
-    let timings = serde_json::to_vec_pretty(&output.timings).expect("timings serialise");
-    crate::atomic::write_atomic(&out.join("timings.json"), &timings)?;
-    let visual = report::write_visual(&out, &output.results, Some(&output.timings))?;
-    written.extend(visual);
+    let written = report::write_run(&out, &output.results, Some(&output.timings))?;
     if !args.quiet {
         println!(
             "{}",
             report::terminal::summary(&output.results, &output.timings)
         );
-        let names: Vec<String> = written
-            .iter()
-            .map(|p| {
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        println!(
-            "Wrote {} and timings.json to {}",
-            names.join(", "),
-            out.display()
-        );
+        println!("{}", report::terminal::written(&written, &out));
     }
     Ok(0)
 }
 
 /// `chunkbench plot`: figures and report.html from a finished run's files.
 fn plot_command(args: crate::cli::PlotArgs) -> Result<i32> {
-    for p in report::visual::plot(&args.results, args.out.as_deref())? {
+    for p in report::plot(&args.results, args.out.as_deref())? {
         println!("wrote {}", p.display());
     }
     Ok(0)
