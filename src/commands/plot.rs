@@ -4,7 +4,7 @@ use crate::cli::PlotArgs;
 use crate::error::Result;
 
 pub fn plot(args: PlotArgs) -> Result<i32> {
-    for p in crate::report::visual::plot(&args.results, args.out.as_deref())? {
+    for p in crate::report::plot(&args.results, args.out.as_deref())? {
         println!("wrote {}", p.display());
     }
     Ok(0)

@@ -96,30 +96,13 @@ fn answer_setup(args: &RunArgs, llm: Option<&LlmSetup>) -> Result<AnswerSetup> {
 
 /// Writes the tables, timings.json and the figures; prints the summary unless `quiet`.
 fn write_outputs(out: &Path, output: &RunOutput, quiet: bool) -> Result<()> {
-    let mut written = report::write_all(out, &output.results)?;
-    let timings = serde_json::to_vec_pretty(&output.timings).expect("timings serialise");
-    crate::atomic::write_atomic(&out.join("timings.json"), &timings)?;
-    let visual = report::write_visual(out, &output.results, Some(&output.timings))?;
-    written.extend(visual);
+    let written = report::write_run(out, &output.results, Some(&output.timings))?;
     if !quiet {
         println!(
             "{}",
             report::terminal::summary(&output.results, &output.timings)
         );
-        let names: Vec<String> = written
-            .iter()
-            .map(|p| {
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        println!(
-            "Wrote {} and timings.json to {}",
-            names.join(", "),
-            out.display()
-        );
+        println!("{}", report::terminal::written(&written, out));
     }
     Ok(())
 }

@@ -12,25 +12,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::results::{QuestionResult, RunResults, METRICS};
+use crate::results::{metric as metric_named, QuestionResult, RunResults, METRICS};
 use crate::score::bootstrap::{paired, Resamples};
-
-/// Default tolerance per metric (absolute, in the metric's units).
-pub const DEFAULT_TOLERANCES: &[(&str, f64)] = &[
-    ("recall", 0.02),
-    ("precision", 0.005),
-    ("iou", 0.005),
-    ("precision_omega", 0.01),
-    ("hit", 0.02),
-    ("excerpt_recall", 0.02),
-    ("mrr", 0.02),
-    ("ndcg", 0.02),
-    ("answer_support", 0.02),
-    ("context_utility", 0.05),
-    ("faithfulness", 0.05),
-    ("k_precision", 0.02),
-    ("answer_f1", 0.02),
-];
 
 /// One strategy × metric line of the comparison.
 #[derive(Debug, Clone, Serialize)]
@@ -61,11 +44,12 @@ impl Comparison {
     }
 }
 
-/// Parses `metric=value` tolerance overrides onto the defaults.
+/// The gated metrics with their tolerances: every metric of [`METRICS`] with its default
+/// tolerance, with the `metric=value` overrides applied.
 pub fn tolerances(overrides: &[String]) -> Result<Vec<(String, f64)>> {
-    let mut t: Vec<(String, f64)> = DEFAULT_TOLERANCES
+    let mut t: Vec<(String, f64)> = METRICS
         .iter()
-        .map(|(m, v)| (m.to_string(), *v))
+        .map(|m| (m.name.to_string(), m.tolerance))
         .collect();
     for o in overrides {
         let (m, v) = o.split_once('=').ok_or_else(|| {
@@ -167,7 +151,7 @@ pub fn compare(
         let cur_by_id: HashMap<&str, &QuestionResult> =
             c.questions.iter().map(|q| (q.id.as_str(), q)).collect();
         for (metric, tol) in tolerances {
-            let Some(m) = METRICS.iter().find(|m| m.name == metric) else {
+            let Some(m) = metric_named(metric) else {
                 continue;
             };
             let (xb, xc): (Vec<f64>, Vec<f64>) = b

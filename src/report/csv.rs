@@ -2,7 +2,7 @@
 //! std, 95% bootstrap interval and the number of questions it covers — empty cells and 0 for a
 //! model-based metric that did not run) and `comparisons.csv` (paired differences between strategies).
 
-use super::{f4, Exporter};
+use super::{f4, Exporter, File, RunView};
 use crate::error::{Error, Result};
 use crate::results::{RunResults, METRICS};
 
@@ -33,11 +33,17 @@ fn err(e: csv::Error) -> Error {
 }
 
 impl Exporter for SummaryCsv {
-    fn file_name(&self) -> &'static str {
+    fn name(&self) -> &'static str {
         "summary.csv"
     }
 
-    fn render(&self, results: &RunResults) -> Result<Vec<u8>> {
+    fn render(&self, run: &RunView) -> Result<Vec<File>> {
+        Ok(vec![File::new(self.name(), self.bytes(run.results)?)])
+    }
+}
+
+impl SummaryCsv {
+    fn bytes(&self, results: &RunResults) -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(summary_columns()).map_err(err)?;
         for s in &results.strategies {
@@ -70,11 +76,17 @@ impl Exporter for SummaryCsv {
 }
 
 impl Exporter for ComparisonsCsv {
-    fn file_name(&self) -> &'static str {
+    fn name(&self) -> &'static str {
         "comparisons.csv"
     }
 
-    fn render(&self, results: &RunResults) -> Result<Vec<u8>> {
+    fn render(&self, run: &RunView) -> Result<Vec<File>> {
+        Ok(vec![File::new(self.name(), self.bytes(run.results)?)])
+    }
+}
+
+impl ComparisonsCsv {
+    fn bytes(&self, results: &RunResults) -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
             "a",

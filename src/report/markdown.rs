@@ -3,46 +3,57 @@
 
 use std::fmt::Write;
 
-use super::{f4, Exporter};
+use super::tables::{self, Difference};
+use super::{f4, Exporter, File, RunView};
 use crate::error::Result;
-use crate::results::{metric_label, MetricSummary, RunResults, StrategyResults};
+use crate::results::{Metric, MetricSummary, RunResults};
 
 pub struct SummaryMarkdown;
 
-/// The answer-quality table: answer support and the model-based metrics that were measured.
-fn answer_table(s: &mut String, r: &RunResults, metrics: &[&str]) {
-    let _ = writeln!(s, "\n## Answer quality, all questions\n");
-    let _ = writeln!(s, "Models: {}", super::answer_models_line(r));
-    let _ = writeln!(s, "Context utility: mean per-token log p(gold answer | question, retrieved chunks) − log p(gold answer | question), in nats; > 0 when the chunks help. Faithfulness: share of the generated answer's statements the judge finds supported by the retrieved chunks. K-precision: share of the generated answer's words found in the retrieved chunks. Answer token F1: against the gold answer.\n");
-    let mut cols = vec!["answer_support"];
-    cols.extend(metrics.iter().copied());
-    let _ = write!(s, "| strategy |");
-    for c in &cols {
-        let _ = write!(s, " {} |", metric_label(c));
+impl Exporter for SummaryMarkdown {
+    fn name(&self) -> &'static str {
+        "summary.md"
     }
-    let _ = writeln!(s, " questions scored |");
-    let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(cols.len()));
-    for st in &r.strategies {
-        let g = all(st);
-        let _ = write!(s, "| {} |", st.name);
-        for c in &cols {
-            match g.measured(c) {
-                Some(m) => {
-                    let _ = write!(s, " {} |", ci(m));
-                }
-                None => {
-                    let _ = write!(s, " – |");
-                }
-            }
-        }
-        let n = metrics
-            .iter()
-            .filter_map(|m| g.measured(m))
-            .map(|m| m.stat.n)
-            .max()
-            .unwrap_or(0);
-        let _ = writeln!(s, " {n} |");
+
+    fn render(&self, run: &RunView) -> Result<Vec<File>> {
+        Ok(vec![File::new(self.name(), render(run.results))])
     }
+}
+
+/// The whole document.
+pub fn render(r: &RunResults) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# chunkbench results: {}\n", r.dataset.name);
+    let _ = writeln!(
+        s,
+        "{} documents, {} questions; embedder {} (inputs truncated at {} word pieces); exact top-{} cosine retrieval over all chunks. Span metrics over {}. Each cell: mean over questions [95% bootstrap interval, {} resamples].\n",
+        r.dataset.documents, r.dataset.questions, r.embedder.name, r.embedder.max_tokens, r.k, r.span_unit, r.bootstrap_resamples
+    );
+    span_table(&mut s, r);
+    rank_table(&mut s, r);
+    answer_table(&mut s, r);
+    differences_table(&mut s, r);
+    kind_tables(&mut s, r);
+    corpus_tables(&mut s, r);
+    s
+}
+
+/// A table: the header row `heads`, its separator (the first column left-aligned, the others
+/// right-aligned), then `rows`.
+fn table(s: &mut String, heads: &[String], rows: &[Vec<String>]) {
+    line(s, heads);
+    let _ = writeln!(s, "|---|{}", "---:|".repeat(heads.len().saturating_sub(1)));
+    for r in rows {
+        line(s, r);
+    }
+}
+
+fn line(s: &mut String, cells: &[String]) {
+    s.push('|');
+    for c in cells {
+        let _ = write!(s, " {c} |");
+    }
+    s.push('\n');
 }
 
 /// `mean [lo, hi]`.
@@ -50,193 +61,198 @@ fn ci(m: &MetricSummary) -> String {
     format!("{} [{}, {}]", f4(m.stat.mean), f4(m.lo), f4(m.hi))
 }
 
-fn all(s: &StrategyResults) -> &crate::results::GroupSummary {
-    s.overall()
+/// `heads` followed by the labels of `metrics`.
+fn heads(first: &[&str], metrics: &[&Metric], k: usize) -> Vec<String> {
+    let mut h: Vec<String> = first.iter().map(|x| x.to_string()).collect();
+    h.extend(metrics.iter().map(|m| m.label_at(k)));
+    h
 }
 
-impl Exporter for SummaryMarkdown {
-    fn file_name(&self) -> &'static str {
-        "summary.md"
-    }
+fn span_table(s: &mut String, r: &RunResults) {
+    let _ = writeln!(s, "## Span metrics, all questions\n");
+    let cols = tables::span_columns();
+    let rows: Vec<Vec<String>> = r
+        .strategies
+        .iter()
+        .map(|st| {
+            let g = st.overall();
+            let c = &st.chunks;
+            let mut row = vec![
+                st.name.clone(),
+                c.count.to_string(),
+                format!(
+                    "{:.1} / {:.0} / {}",
+                    c.tokens_mean, c.tokens_p95, c.tokens_max
+                ),
+            ];
+            row.extend(cols.iter().map(|m| ci(g.metric(m.name))));
+            row
+        })
+        .collect();
+    let h = heads(
+        &["strategy", "chunks", "tokens mean / p95 / max"],
+        &cols,
+        r.k,
+    );
+    table(s, &h, &rows);
+}
 
-    fn render(&self, r: &RunResults) -> Result<Vec<u8>> {
-        let mut s = String::new();
-        let _ = writeln!(s, "# chunkbench results: {}\n", r.dataset.name);
-        let _ = writeln!(
-            s,
-            "{} documents, {} questions; embedder {} (inputs truncated at {} word pieces); exact top-{} cosine retrieval over all chunks. Span metrics over {}. Each cell: mean over questions [95% bootstrap interval, {} resamples].\n",
-            r.dataset.documents, r.dataset.questions, r.embedder.name, r.embedder.max_tokens, r.k, r.span_unit, r.bootstrap_resamples
-        );
-        let _ = writeln!(s, "## Span metrics, all questions\n");
-        let _ = writeln!(s, "| strategy | chunks | tokens mean / p95 / max | recall | precision | IoU | precision_Ω |");
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
-        for st in &r.strategies {
-            let g = all(st);
-            let _ = writeln!(
-                s,
-                "| {} | {} | {:.1} / {:.0} / {} | {} | {} | {} | {} |",
-                st.name,
-                st.chunks.count,
-                st.chunks.tokens_mean,
-                st.chunks.tokens_p95,
-                st.chunks.tokens_max,
-                ci(g.metric("recall")),
-                ci(g.metric("precision")),
-                ci(g.metric("iou")),
-                ci(g.metric("precision_omega"))
+fn rank_table(s: &mut String, r: &RunResults) {
+    let _ = writeln!(s, "\n## Rank metrics and answer support, all questions\n");
+    let _ = writeln!(
+        s,
+        "Relevance by span overlap; an excerpt is found when {:.0}% of it is retrieved. Answer support: share of the gold answer's content words present in the retrieved text.\n",
+        r.found_share * 100.0
+    );
+    let cols = tables::rank_columns();
+    let rows: Vec<Vec<String>> = r
+        .strategies
+        .iter()
+        .map(|st| {
+            let g = st.overall();
+            let mut row = vec![st.name.clone()];
+            row.extend(cols.iter().map(|m| ci(g.metric(m.name))));
+            row
+        })
+        .collect();
+    table(s, &heads(&["strategy"], &cols, r.k), &rows);
+}
+
+/// The answer-quality table: answer support and the model-based metrics that were measured
+/// (none measured: no table).
+fn answer_table(s: &mut String, r: &RunResults) {
+    let cols = tables::answer_columns(r);
+    if cols.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n## Answer quality, all questions\n");
+    let _ = writeln!(s, "Models: {}", super::answer_models_line(r));
+    let _ = writeln!(s, "Context utility: mean per-token log p(gold answer | question, retrieved chunks) − log p(gold answer | question), in nats; > 0 when the chunks help. Faithfulness: share of the generated answer's statements the judge finds supported by the retrieved chunks. K-precision: share of the generated answer's words found in the retrieved chunks. Answer token F1: against the gold answer.\n");
+    let rows: Vec<Vec<String>> = r
+        .strategies
+        .iter()
+        .map(|st| {
+            let g = st.overall();
+            let mut row = vec![st.name.clone()];
+            row.extend(
+                cols.iter()
+                    .map(|m| g.measured(m.name).map_or_else(|| "–".to_string(), ci)),
             );
-        }
-        let _ = writeln!(s, "\n## Rank metrics and answer support, all questions\n");
-        let _ = writeln!(
-            s,
-            "Relevance by span overlap; an excerpt is found when {:.0}% of it is retrieved. Answer support: share of the gold answer's content words present in the retrieved text.\n",
-            r.found_share * 100.0
-        );
-        let _ = writeln!(
-            s,
-            "| strategy | hit@{k} | excerpt recall@{k} | MRR | nDCG@{k} | answer support |",
-            k = r.k
-        );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
-        for st in &r.strategies {
-            let g = all(st);
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} | {} | {} |",
-                st.name,
-                ci(g.metric("hit")),
-                ci(g.metric("excerpt_recall")),
-                ci(g.metric("mrr")),
-                ci(g.metric("ndcg")),
-                ci(g.metric("answer_support"))
-            );
-        }
-        let model_metrics = r.measured_model_metrics();
-        if !model_metrics.is_empty() {
-            answer_table(&mut s, r, &model_metrics);
-        }
-        if r.strategies.len() > 1 {
-            let best = r
-                .strategies
+            let scored = cols
                 .iter()
-                .max_by(|a, b| {
-                    all(a)
-                        .metric("iou")
-                        .stat
-                        .mean
-                        .total_cmp(&all(b).metric("iou").stat.mean)
-                })
-                .expect("non-empty");
-            let _ = writeln!(
-                s,
-                "\n## Paired differences against the best IoU ({})\n",
-                best.name
-            );
-            let _ = writeln!(s, "Other strategy minus {}, over the same questions, with the 95% paired bootstrap interval; **bold** when the interval excludes 0.\n", best.name);
-            let mut cols = vec!["recall", "iou", "precision_omega", "mrr", "answer_support"];
-            cols.extend(model_metrics.iter().copied());
-            let _ = write!(s, "| strategy |");
-            for c in &cols {
-                let _ = write!(s, " Δ {} |", metric_label(c));
-            }
-            let _ = writeln!(s, "\n|---|{}", "---:|".repeat(cols.len()));
-            for st in r.strategies.iter().filter(|x| x.name != best.name) {
-                let cell = |metric: &str| {
-                    let c = r.comparisons.iter().find(|c| {
-                        c.metric == metric
-                            && ((c.a == best.name && c.b == st.name)
-                                || (c.b == best.name && c.a == st.name))
-                    });
-                    match c {
-                        None => "–".to_string(),
-                        Some(c) => {
-                            let sign = if c.a == best.name { 1.0 } else { -1.0 };
-                            let (d, lo, hi) = if sign > 0.0 {
-                                (c.diff, c.lo, c.hi)
-                            } else {
-                                (-c.diff, -c.hi, -c.lo)
-                            };
-                            let text = format!("{:+.4} [{:+.4}, {:+.4}]", d, lo, hi);
-                            if c.significant {
-                                format!("**{text}**")
-                            } else {
-                                text
-                            }
-                        }
-                    }
-                };
-                let _ = write!(s, "| {} |", st.name);
-                for c in &cols {
-                    let _ = write!(s, " {} |", cell(c));
-                }
-                let _ = writeln!(s);
+                .filter(|m| m.model)
+                .filter_map(|m| g.measured(m.name))
+                .map(|m| m.stat.n)
+                .max()
+                .unwrap_or(0);
+            row.push(scored.to_string());
+            row
+        })
+        .collect();
+    let mut h = heads(&["strategy"], &cols, r.k);
+    h.push("questions scored".into());
+    table(s, &h, &rows);
+}
+
+/// `Δ [lo, hi]`, in bold when the interval excludes 0.
+fn difference_cell(d: Option<Difference>) -> String {
+    match d {
+        None => "–".to_string(),
+        Some(d) => {
+            let text = format!("{:+.4} [{:+.4}, {:+.4}]", d.diff, d.lo, d.hi);
+            if d.significant {
+                format!("**{text}**")
+            } else {
+                text
             }
         }
-        let kinds: Vec<&str> = r
+    }
+}
+
+fn differences_table(s: &mut String, r: &RunResults) {
+    let Some(best) = tables::best_by_iou(r) else {
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "\n## Paired differences against the best IoU ({})\n",
+        best.name
+    );
+    let _ = writeln!(s, "Other strategy minus {}, over the same questions, with the 95% paired bootstrap interval; **bold** when the interval excludes 0.\n", best.name);
+    let cols = tables::difference_columns(r);
+    let rows: Vec<Vec<String>> = r
+        .strategies
+        .iter()
+        .filter(|x| x.name != best.name)
+        .map(|st| {
+            let mut row = vec![st.name.clone()];
+            row.extend(
+                cols.iter()
+                    .map(|m| difference_cell(tables::difference(r, &best.name, &st.name, m.name))),
+            );
+            row
+        })
+        .collect();
+    let mut h = vec!["strategy".to_string()];
+    h.extend(cols.iter().map(|m| format!("Δ {}", m.label_at(r.k))));
+    table(s, &h, &rows);
+}
+
+/// Recall and IoU per question kind (when the dataset names kinds).
+fn kind_tables(s: &mut String, r: &RunResults) {
+    let kinds = tables::kinds(r);
+    if kinds.is_empty() {
+        return;
+    }
+    for m in ["recall", "iou"]
+        .into_iter()
+        .filter_map(crate::results::metric)
+    {
+        let _ = writeln!(s, "\n## {} by question kind\n", m.title());
+        let mut h = vec!["strategy".to_string()];
+        h.extend(kinds.iter().map(|k| {
+            let n = tables::group_questions(r, &format!("kind:{k}"));
+            format!("{k} (n={n})")
+        }));
+        let rows: Vec<Vec<String>> = r
             .strategies
-            .first()
+            .iter()
             .map(|st| {
-                st.summary
-                    .iter()
-                    .filter_map(|g| g.corpus.strip_prefix("kind:"))
-                    .collect()
+                let mut row = vec![st.name.clone()];
+                row.extend(kinds.iter().map(|k| {
+                    tables::group(st, &format!("kind:{k}"))
+                        .map_or_else(|| "–".to_string(), |g| ci(g.metric(m.name)))
+                }));
+                row
             })
-            .unwrap_or_default();
-        if !kinds.is_empty() {
-            for (metric, label) in [("recall", "Recall"), ("iou", "IoU")] {
-                let _ = writeln!(s, "\n## {label} by question kind\n");
-                let _ = write!(s, "| strategy |");
-                for k in &kinds {
-                    let n = r.strategies[0]
-                        .summary
-                        .iter()
-                        .find(|g| g.corpus == format!("kind:{k}"))
-                        .map(|g| g.questions)
-                        .unwrap_or(0);
-                    let _ = write!(s, " {k} (n={n}) |");
-                }
-                let _ = writeln!(s, "\n|---|{}", "---:|".repeat(kinds.len()));
-                for st in &r.strategies {
-                    let _ = write!(s, "| {} |", st.name);
-                    for k in &kinds {
-                        let name = format!("kind:{k}");
-                        match st.summary.iter().find(|g| g.corpus == name) {
-                            Some(g) => {
-                                let _ = write!(s, " {} |", ci(g.metric(metric)));
-                            }
-                            None => {
-                                let _ = write!(s, " – |");
-                            }
-                        }
-                    }
-                    let _ = writeln!(s);
-                }
-            }
-        }
-        for corpus in &r.dataset.corpora {
-            let _ = writeln!(s, "\n## {corpus}\n");
-            let _ = writeln!(
-                s,
-                "| strategy | questions | chunks | recall | precision | IoU | precision_Ω |"
-            );
-            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
-            for st in &r.strategies {
-                let Some(g) = st.summary.iter().find(|g| &g.corpus == corpus) else {
-                    continue;
-                };
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    st.name,
-                    g.questions,
-                    g.chunks,
-                    ci(g.metric("recall")),
-                    ci(g.metric("precision")),
-                    ci(g.metric("iou")),
-                    ci(g.metric("precision_omega"))
-                );
-            }
-        }
-        Ok(s.into_bytes())
+            .collect();
+        table(s, &h, &rows);
+    }
+}
+
+/// The span metrics of each corpus.
+fn corpus_tables(s: &mut String, r: &RunResults) {
+    let cols = tables::span_columns();
+    for corpus in &r.dataset.corpora {
+        let _ = writeln!(s, "\n## {corpus}\n");
+        let rows: Vec<Vec<String>> = r
+            .strategies
+            .iter()
+            .filter_map(|st| {
+                let g = tables::group(st, corpus)?;
+                let mut row = vec![
+                    st.name.clone(),
+                    g.questions.to_string(),
+                    g.chunks.to_string(),
+                ];
+                row.extend(cols.iter().map(|m| ci(g.metric(m.name))));
+                Some(row)
+            })
+            .collect();
+        table(
+            s,
+            &heads(&["strategy", "questions", "chunks"], &cols, r.k),
+            &rows,
+        );
     }
 }

@@ -2,7 +2,38 @@
 
 use std::fmt::Write;
 
-use crate::results::{MetricSummary, RunResults, Timings};
+use std::path::{Path, PathBuf};
+
+use crate::results::{metric, Metric, MetricSummary, RunResults, Timings, Unit};
+
+/// The metrics of the overall table.
+const COLUMNS: [&str; 5] = ["recall", "precision", "iou", "precision_omega", "mrr"];
+
+/// `mean [lo,hi]` to 3 places, signed for a metric that can be negative.
+fn cell(m: &Metric, x: &MetricSummary) -> String {
+    match m.unit {
+        Unit::Nats => format!("{:+.3} [{:+.3},{:+.3}]", x.stat.mean, x.lo, x.hi),
+        Unit::Share => format!("{:.3} [{:.3},{:.3}]", x.stat.mean, x.lo, x.hi),
+    }
+}
+
+/// "Wrote a, b and c to DIR": the outputs [`crate::report::write_run`] wrote into `dir`.
+pub fn written(paths: &[PathBuf], dir: &Path) -> String {
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let list = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    };
+    format!("Wrote {list} to {}", dir.display())
+}
 
 /// Renders the overall table (one line per strategy, mean and 95% interval) and the cost line.
 pub fn summary(r: &RunResults, t: &Timings) -> String {
@@ -13,36 +44,8 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         .max()
         .unwrap_or(8)
         .max(8);
-    let cols = [
-        ("recall", "recall"),
-        ("precision", "precision"),
-        ("iou", "IoU"),
-        ("precision_omega", "precision_Ω"),
-        ("mrr", "MRR"),
-    ];
-    let cell = |m: &MetricSummary| format!("{:.3} [{:.3},{:.3}]", m.stat.mean, m.lo, m.hi);
     let mut s = String::new();
-    let _ = write!(
-        s,
-        "{:<name_w$}  {:>6}  {:>6}",
-        "strategy", "chunks", "tokens"
-    );
-    for (_, label) in cols {
-        let _ = write!(s, "  {label:>19}");
-    }
-    let _ = writeln!(s);
-    for st in &r.strategies {
-        let all = st.overall();
-        let _ = write!(
-            s,
-            "{:<name_w$}  {:>6}  {:>6.1}",
-            st.name, st.chunks.count, st.chunks.tokens_mean
-        );
-        for (name, _) in cols {
-            let _ = write!(s, "  {:>19}", cell(all.metric(name)));
-        }
-        let _ = writeln!(s);
-    }
+    overall_table(&mut s, r, name_w);
     let _ = writeln!(
         s,
         "\n{} questions, k = {}, mean [95% bootstrap interval]. Time: {:.1} s total (chunking {:.1} s; embedding {:.1} s for {} new texts, {} cl100k tokens, {:.0} tokens/s; {} texts from the cache; scoring {:.1} s).",
@@ -89,38 +92,54 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
     s
 }
 
+/// One line per strategy: chunks, mean tokens and the [`COLUMNS`] metrics.
+fn overall_table(s: &mut String, r: &RunResults, name_w: usize) {
+    let cols: Vec<&Metric> = COLUMNS.into_iter().filter_map(metric).collect();
+    let _ = write!(
+        s,
+        "{:<name_w$}  {:>6}  {:>6}",
+        "strategy", "chunks", "tokens"
+    );
+    for m in &cols {
+        let _ = write!(s, "  {:>19}", m.label_at(r.k));
+    }
+    let _ = writeln!(s);
+    for st in &r.strategies {
+        let all = st.overall();
+        let _ = write!(
+            s,
+            "{:<name_w$}  {:>6}  {:>6.1}",
+            st.name, st.chunks.count, st.chunks.tokens_mean
+        );
+        for m in &cols {
+            let _ = write!(s, "  {:>19}", cell(m, all.metric(m.name)));
+        }
+        let _ = writeln!(s);
+    }
+}
+
 /// The answer-quality lines (answer support and the measured model-based metrics), when the run
 /// computed a model-based metric.
 fn answer_table(s: &mut String, r: &RunResults, name_w: usize) {
-    let model_metrics = r.measured_model_metrics();
-    if !model_metrics.is_empty() {
-        let _ = writeln!(s, "\nAnswer quality — {}", super::answer_models_line(r));
-        let mut cols = vec!["answer_support"];
-        cols.extend(model_metrics.iter().copied());
-        let _ = write!(s, "{:<name_w$}", "strategy");
-        for c in &cols {
-            let label = crate::results::metric_label(c);
-            let _ = write!(s, "  {label:>21}");
+    let cols = super::tables::answer_columns(r);
+    if cols.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nAnswer quality — {}", super::answer_models_line(r));
+    let _ = write!(s, "{:<name_w$}", "strategy");
+    for m in &cols {
+        let _ = write!(s, "  {:>21}", m.label_at(r.k));
+    }
+    let _ = writeln!(s);
+    for st in &r.strategies {
+        let all = st.overall();
+        let _ = write!(s, "{:<name_w$}", st.name);
+        for m in &cols {
+            let text = all
+                .measured(m.name)
+                .map_or_else(|| "–".to_string(), |x| cell(m, x));
+            let _ = write!(s, "  {text:>21}");
         }
         let _ = writeln!(s);
-        for st in &r.strategies {
-            let all = st.overall();
-            let _ = write!(s, "{:<name_w$}", st.name);
-            for c in &cols {
-                let text = all.measured(c).map_or_else(
-                    || "–".to_string(),
-                    |m| {
-                        if *c == "context_utility" {
-                            // nats, either sign
-                            format!("{:+.3} [{:+.3},{:+.3}]", m.stat.mean, m.lo, m.hi)
-                        } else {
-                            format!("{:.3} [{:.3},{:.3}]", m.stat.mean, m.lo, m.hi)
-                        }
-                    },
-                );
-                let _ = write!(s, "  {text:>21}");
-            }
-            let _ = writeln!(s);
-        }
     }
 }

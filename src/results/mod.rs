@@ -8,7 +8,7 @@ use crate::strategy::Value;
 
 pub mod metrics;
 
-pub use metrics::{metric_label, Metric, METRICS, MODEL_METRICS};
+pub use metrics::{in_group, metric, metric_label, model_metrics, Group, Metric, Unit, METRICS};
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -287,14 +287,12 @@ impl AnswerCost {
 impl RunResults {
     /// The model-based metrics some strategy has values for, in table order (none when the run
     /// computed no answer metric).
-    pub fn measured_model_metrics(&self) -> Vec<&'static str> {
-        MODEL_METRICS
-            .iter()
-            .copied()
+    pub fn measured_model_metrics(&self) -> Vec<&'static Metric> {
+        model_metrics()
             .filter(|m| {
                 self.strategies
                     .iter()
-                    .any(|st| st.overall().measured(m).is_some())
+                    .any(|st| st.overall().measured(m.name).is_some())
             })
             .collect()
     }

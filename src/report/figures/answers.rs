@@ -8,19 +8,14 @@ use super::axis::Axis;
 use super::data::Data;
 use super::layout::{self, Area, DrawResult, MARGIN};
 use super::{rows, style};
+use crate::results::{Metric, Unit};
 
 const WIDTH: u32 = 800;
 const ROW: i32 = 26;
 
 /// The metrics drawn: answer support, then the measured model-based ones (none: no figure).
-pub fn metrics(d: &Data) -> Vec<&'static str> {
-    let model = d.r.measured_model_metrics();
-    if model.is_empty() {
-        return Vec::new();
-    }
-    let mut v = vec!["answer_support"];
-    v.extend(model);
-    v
+pub fn metrics(d: &Data) -> Vec<&'static Metric> {
+    crate::report::tables::answer_columns(d.r)
 }
 
 pub fn size(d: &Data) -> (u32, u32) {
@@ -62,11 +57,11 @@ where
     let panels = rest.split_evenly((1, shown.len().max(1)));
     let n = d.entries.len();
     for (pi, (panel, metric)) in panels.iter().zip(&shown).enumerate() {
-        let label = crate::results::metric_label(metric);
+        let label = metric.label;
         let values: Vec<_> = d
             .entries
             .iter()
-            .filter_map(|e| e.all.measured(metric))
+            .filter_map(|e| e.all.measured(metric.name))
             .collect();
         let lo = values.iter().map(|m| m.lo).fold(f64::INFINITY, f64::min);
         let hi = values
@@ -74,7 +69,7 @@ where
             .map(|m| m.hi)
             .fold(f64::NEG_INFINITY, f64::max);
         // Shares live in [0, 1]; context utility is in nats, either sign.
-        let utility = *metric == "context_utility";
+        let utility = metric.unit == Unit::Nats;
         let x = if utility {
             Axis::linear(lo.min(0.0), hi, 0.06, None, true)
         } else {
@@ -89,7 +84,7 @@ where
         }
         for (ri, e) in d.entries.iter().enumerate() {
             let yc = rows::centre(n, ri);
-            if let Some(m) = e.all.measured(metric) {
+            if let Some(m) = e.all.measured(metric.name) {
                 let series = &d.series[e.series];
                 rows::whisker(canvas, &chart, (m.lo, m.hi), yc, 3)?;
                 let at = chart.backend_coord(&(m.stat.mean, yc));

@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::data::{Data, Entry};
+use super::data::{headline, Data, Entry};
 use super::layout::{self, Area, DrawResult, Key, LegendItem, MARGIN};
 use super::{rows as row_chart, style};
 
@@ -107,11 +107,8 @@ where
     let n = bars.len().max(1) as f64;
     let pad = 0.1;
     let bh = (1.0 - 2.0 * pad) / n;
-    for (pi, (panel, (metric, title, desc))) in panels
-        .iter()
-        .zip([("iou", "IoU", "IoU"), ("recall", "Recall", "recall")])
-        .enumerate()
-    {
+    for (pi, (panel, m)) in panels.iter().zip(headline()).enumerate() {
+        let (metric, title, desc) = (m.name, &m.title(), m.label);
         let hi = bars
             .iter()
             .flat_map(|e| e.s.summary.iter().map(move |g| (e, g)))

@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::data::Data;
+use super::data::{headline, Data};
 use super::layout::{self, Area, DrawResult};
 use super::scatter::{self, Pt};
 
@@ -33,10 +33,8 @@ where
         ));
     }
     let cells = area.split_evenly((2, columns.len()));
-    for (row, (metric, label)) in [("iou", "IoU"), ("recall", "Recall")]
-        .into_iter()
-        .enumerate()
-    {
+    for (row, m) in headline().into_iter().enumerate() {
+        let (metric, label) = (m.name, &m.title());
         for (col, (x_desc, cost, may_log)) in columns.iter().enumerate() {
             let pts: Vec<Pt> = d
                 .entries

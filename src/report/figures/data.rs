@@ -4,7 +4,7 @@
 use plotters::style::RGBColor;
 
 use super::style::{self, Marker};
-use crate::results::{GroupSummary, MetricSummary, RunResults, StrategyResults, Timings};
+use crate::results::{GroupSummary, Metric, MetricSummary, RunResults, StrategyResults, Timings};
 use crate::strategy::Value;
 
 /// A strategy as the figures see it.
@@ -24,6 +24,12 @@ impl Entry<'_> {
     pub fn metric(&self, name: &str) -> &MetricSummary {
         self.all.metric(name)
     }
+}
+
+/// The metrics the quality figures plot, one panel each: IoU (which separates chunkers best),
+/// then recall.
+pub fn headline() -> [&'static Metric; 2] {
+    ["iou", "recall"].map(|m| crate::results::metric(m).expect("a metric"))
 }
 
 /// Strategies of one family that differ only in the swept parameter.

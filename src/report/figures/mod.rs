@@ -27,7 +27,7 @@ pub mod style;
 #[cfg(test)]
 mod tests;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plotters::prelude::*;
 
@@ -155,28 +155,24 @@ pub fn render_all(results: &RunResults, timings: Option<&Timings>) -> Result<Vec
         .collect()
 }
 
-/// Writes every figure as `<dir>/figures/<stem>.svg` and `.png`; returns the paths written.
-pub fn write_all(
-    dir: &Path,
-    results: &RunResults,
-    timings: Option<&Timings>,
-) -> Result<Vec<PathBuf>> {
-    write_figures(dir, &render_all(results, timings)?)
-}
+/// The figures as SVG and PNG files in `figures/`.
+pub struct FiguresExporter;
 
-/// Writes rendered figures into `<dir>/figures/`.
-pub fn write_figures(dir: &Path, figures: &[Figure]) -> Result<Vec<PathBuf>> {
-    let out = dir.join("figures");
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
-    let mut written = Vec::new();
-    for f in figures {
-        for (ext, bytes) in [("svg", f.svg.as_bytes()), ("png", f.png.as_slice())] {
-            let path = out.join(format!("{}.{ext}", f.kind.stem()));
-            crate::atomic::write_atomic(&path, bytes)?;
-            written.push(path);
-        }
+impl crate::report::Exporter for FiguresExporter {
+    fn name(&self) -> &'static str {
+        "figures"
     }
-    Ok(written)
+
+    fn render(&self, run: &crate::report::RunView) -> Result<Vec<crate::report::File>> {
+        let mut files = Vec::new();
+        for f in run.figures()? {
+            for (ext, bytes) in [("svg", f.svg.as_bytes()), ("png", f.png.as_slice())] {
+                let path = Path::new(self.name()).join(format!("{}.{ext}", f.kind.stem()));
+                files.push(crate::report::File::new(path, bytes));
+            }
+        }
+        Ok(files)
+    }
 }
 
 /// PNG bytes of an RGB buffer (no metadata, fixed compression: deterministic).

@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use super::axis::Axis;
-use super::data::Data;
+use super::data::{headline, Data};
 use super::layout::{self, Area, DrawResult, Key, LegendItem};
 use super::style;
 
@@ -34,7 +34,8 @@ where
         tokens.iter().copied().fold(0.0, f64::max),
         0.08,
     );
-    for (panel, (metric, title)) in panels.iter().zip([("iou", "IoU"), ("recall", "Recall")]) {
+    for (panel, m) in panels.iter().zip(headline()) {
+        let (metric, title) = (m.name, &m.title());
         let lo = d
             .entries
             .iter()

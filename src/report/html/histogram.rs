@@ -2,6 +2,46 @@
 
 use std::fmt::Write;
 
+use super::markup::esc;
+use crate::results::StrategyResults;
+
+/// A strategy's panel: its name, its size statistics and the histogram of its chunk sizes, with
+/// its size limit (`size` or `max`, when in cl100k tokens) dashed.
+pub fn strategy_histogram(o: &mut String, s: &StrategyResults) {
+    let c = &s.chunks;
+    let _ = write!(
+        o,
+        "<div class=\"hist\" data-strategy=\"{}\"><h3>{}</h3><p>{} chunks · mean {:.1} · median {:.0} · p95 {:.0} · max {} tokens</p>",
+        esc(&s.name),
+        esc(&s.name),
+        c.count,
+        c.tokens_mean,
+        c.tokens_median,
+        c.tokens_p95,
+        c.tokens_max
+    );
+    if c.token_size_counts.is_empty() {
+        o.push_str(
+            "<p>No chunk sizes in this results.json (written by an older chunkbench).</p></div>\n",
+        );
+        return;
+    }
+    let limit = s
+        .params
+        .iter()
+        .find(|(k, _)| k == "size")
+        .or_else(|| s.params.iter().find(|(k, _)| k == "max"))
+        .and_then(|(_, v)| v.to_string().parse::<f64>().ok())
+        .filter(|_| {
+            s.params
+                .iter()
+                .find(|(k, _)| k == "unit")
+                .is_none_or(|(_, u)| u.to_string() == "cl100k")
+        });
+    o.push_str(&histogram_svg(&c.token_size_counts, limit));
+    o.push_str("</div>\n");
+}
+
 /// Bins `counts` (size, n) into about 30 right-closed bins (a chunk of exactly `limit` tokens
 /// falls in the bin that ends at the limit) and draws them.
 pub fn histogram_svg(counts: &[(u32, u32)], limit: Option<f64>) -> String {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::html::esc;
+use super::markup::esc;
 use crate::results::{RunResults, Timings};
 
 pub(super) fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
@@ -59,7 +59,7 @@ pub(super) fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
         ("chunkbench version", r.chunkbench_version.clone()),
     ];
     if r.answer_models != Default::default() {
-        rows.push(("answer-metric models", super::answer_models_line(r)));
+        rows.push(("answer-metric models", crate::report::answer_models_line(r)));
     }
     if let Some(t) = t {
         rows.push((
