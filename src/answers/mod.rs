@@ -21,7 +21,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::llm::{CachedLlm, LlmCost, LlmSetup};
 use crate::output::Progress;
-use crate::results::{AnswerCost, AnswerModels, GeneratedAnswer, StrategyResults};
+use crate::results::{AnswerCost, AnswerModels, GeneratedAnswer, QuestionResult, StrategyResults};
 
 /// Which answer metrics to compute, and with which models.
 #[derive(Clone, Default)]
@@ -135,40 +135,64 @@ pub fn evaluate(
 
     // The question-only term of context utility, once per question.
     let base_llm = setup.utility.as_ref().map(LlmSetup::handle);
-    let baselines: Vec<Option<f64>> = match &base_llm {
+    let baselines = match &base_llm {
         None => vec![None; ids.len()],
-        Some(llm) => {
-            let bar = progress.bar("utility baseline", picked.len() as u64);
-            let got: Vec<(usize, Option<f64>)> = picked
-                .par_iter()
-                .map(|&i| {
-                    let q = &dataset.questions[i];
-                    let b = match &q.answer {
-                        Some(a) => utility::baseline(llm, &q.text, a)?,
-                        None => None,
-                    };
-                    bar.inc(1);
-                    Ok((i, b))
-                })
-                .collect::<Result<_>>()?;
-            bar.finish_and_clear();
-            let mut out = vec![None; ids.len()];
-            for (i, b) in got {
-                out[i] = b;
-            }
-            out
-        }
+        Some(llm) => utility_baselines(llm, dataset, &picked, progress)?,
     };
-
-    // Per-strategy metered handles.
-    struct Handles {
-        utility: Option<CachedLlm>,
-        generator: Option<CachedLlm>,
-        judge: Option<CachedLlm>,
+    let handles: Vec<Handles> = strategies.iter().map(|_| Handles::new(setup)).collect();
+    let done = answer_all(
+        setup, dataset, strategies, &picked, &baselines, &handles, progress,
+    )?;
+    for d in done {
+        let r = &mut strategies[d.strategy].questions[d.question];
+        r.context_utility = d.utility;
+        r.generated = d.generated;
     }
-    let handles: Vec<Handles> = strategies
-        .iter()
-        .map(|_| Handles {
+    Ok(Outcome {
+        costs: handles.iter().map(Handles::cost).collect(),
+        baseline: base_llm.as_ref().map(CachedLlm::cost),
+    })
+}
+
+/// Context utility's question-only term for every picked question with a gold answer (indexed by
+/// question; `None` elsewhere).
+fn utility_baselines(
+    llm: &CachedLlm,
+    dataset: &Dataset,
+    picked: &[usize],
+    progress: &Progress,
+) -> Result<Vec<Option<f64>>> {
+    let bar = progress.bar("utility baseline", picked.len() as u64);
+    let got: Vec<(usize, Option<f64>)> = picked
+        .par_iter()
+        .map(|&i| {
+            let q = &dataset.questions[i];
+            let b = match &q.answer {
+                Some(a) => utility::baseline(llm, &q.text, a)?,
+                None => None,
+            };
+            bar.inc(1);
+            Ok((i, b))
+        })
+        .collect::<Result<_>>()?;
+    bar.finish_and_clear();
+    let mut out = vec![None; dataset.questions.len()];
+    for (i, b) in got {
+        out[i] = b;
+    }
+    Ok(out)
+}
+
+/// One strategy's metered handles on the answer models, so costs are attributed to it.
+struct Handles {
+    utility: Option<CachedLlm>,
+    generator: Option<CachedLlm>,
+    judge: Option<CachedLlm>,
+}
+
+impl Handles {
+    fn new(setup: &AnswerSetup) -> Self {
+        Handles {
             utility: setup.utility.as_ref().map(LlmSetup::handle),
             generator: setup
                 .judge
@@ -176,32 +200,55 @@ pub fn evaluate(
                 .and(setup.generator.as_ref())
                 .map(LlmSetup::handle),
             judge: setup.judge.as_ref().map(LlmSetup::handle),
-        })
-        .collect();
+        }
+    }
 
-    // The retrieved text of a question.
+    fn cost(&self) -> AnswerCost {
+        AnswerCost {
+            utility: self.utility.as_ref().map(CachedLlm::cost),
+            generator: self.generator.as_ref().map(CachedLlm::cost),
+            judge: self.judge.as_ref().map(CachedLlm::cost),
+        }
+    }
+}
+
+/// The texts retrieved for question `q` of strategy `s`, best first.
+fn retrieved_texts<'a>(
+    dataset: &'a Dataset,
+    doc_index: &HashMap<&str, usize>,
+    result: &QuestionResult,
+) -> Vec<&'a str> {
+    result
+        .retrieved
+        .iter()
+        .map(|r| {
+            let doc = &dataset.documents[doc_index[r.doc.as_str()]];
+            let at = |c: usize| {
+                doc.chars
+                    .char_to_byte(c)
+                    .expect("retrieved spans are in the document")
+            };
+            &doc.text[at(r.start)..at(r.end)]
+        })
+        .collect()
+}
+
+/// Every (strategy, picked question) pair's answer metrics, in parallel.
+fn answer_all(
+    setup: &AnswerSetup,
+    dataset: &Dataset,
+    strategies: &[StrategyResults],
+    picked: &[usize],
+    baselines: &[Option<f64>],
+    handles: &[Handles],
+    progress: &Progress,
+) -> Result<Vec<Done>> {
     let doc_index: HashMap<&str, usize> = dataset
         .documents
         .iter()
         .enumerate()
         .map(|(i, d)| (d.id.as_str(), i))
         .collect();
-    let chunk_texts = |s: usize, q: usize| -> Vec<&str> {
-        strategies[s].questions[q]
-            .retrieved
-            .iter()
-            .map(|r| {
-                let doc = &dataset.documents[doc_index[r.doc.as_str()]];
-                let at = |c: usize| {
-                    doc.chars
-                        .char_to_byte(c)
-                        .expect("retrieved spans are in the document")
-                };
-                &doc.text[at(r.start)..at(r.end)]
-            })
-            .collect()
-    };
-
     let jobs: Vec<(usize, usize)> = (0..strategies.len())
         .flat_map(|s| picked.iter().map(move |&q| (s, q)))
         .collect();
@@ -215,7 +262,7 @@ pub fn evaluate(
         .par_iter()
         .map(|&(s, qi)| {
             let q = &dataset.questions[qi];
-            let chunks = chunk_texts(s, qi);
+            let chunks = retrieved_texts(dataset, &doc_index, &strategies[s].questions[qi]);
             let h = &handles[s];
             let utility = match (&h.utility, &q.answer, baselines[qi]) {
                 (Some(llm), Some(a), Some(b)) => utility::utility(llm, &q.text, a, &chunks, b)?,
@@ -241,22 +288,7 @@ pub fn evaluate(
         })
         .collect::<Result<_>>()?;
     bar.finish_and_clear();
-    for d in done {
-        let r = &mut strategies[d.strategy].questions[d.question];
-        r.context_utility = d.utility;
-        r.generated = d.generated;
-    }
-    Ok(Outcome {
-        costs: handles
-            .iter()
-            .map(|h| AnswerCost {
-                utility: h.utility.as_ref().map(CachedLlm::cost),
-                generator: h.generator.as_ref().map(CachedLlm::cost),
-                judge: h.judge.as_ref().map(CachedLlm::cost),
-            })
-            .collect(),
-        baseline: base_llm.as_ref().map(CachedLlm::cost),
-    })
+    Ok(done)
 }
 
 #[cfg(test)]
