@@ -168,40 +168,8 @@ pub fn parse_grid(text: &str, origin: &str) -> Result<Vec<Strategy>> {
             None => None,
             Some(_) => return Err(Error::strategy(here, "`name` must be a string")),
         };
-        // Each parameter has one or more values; expand the Cartesian product in written order.
-        let mut axes: Vec<(String, Vec<Value>)> = Vec::new();
-        for (k, v) in table {
-            if k == "family" || k == "name" {
-                continue;
-            }
-            let values = match v {
-                toml::Value::Array(items) => items
-                    .iter()
-                    .map(|x| toml_value(x, &here, k))
-                    .collect::<Result<Vec<_>>>()?,
-                other => vec![toml_value(other, &here, k)?],
-            };
-            if values.is_empty() {
-                return Err(Error::strategy(
-                    here,
-                    format!("parameter `{k}` is an empty list"),
-                ));
-            }
-            axes.push((k.clone(), values));
-        }
-        let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
-        for (k, values) in &axes {
-            combos = combos
-                .into_iter()
-                .flat_map(|c| {
-                    values.iter().map(move |v| {
-                        let mut c = c.clone();
-                        c.push((k.clone(), v.clone()));
-                        c
-                    })
-                })
-                .collect();
-        }
+        let axes = parameter_axes(table, &here)?;
+        let combos = cartesian(&axes);
         let sweeping = axes.iter().any(|(_, v)| v.len() > 1);
         for params in combos {
             let name = match &template {
@@ -226,6 +194,49 @@ pub fn parse_grid(text: &str, origin: &str) -> Result<Vec<Strategy>> {
         return Err(Error::strategy(origin, "no [[strategy]] entries"));
     }
     Ok(out)
+}
+
+/// Each parameter of a `[[strategy]]` table with its one or more values, in written order.
+fn parameter_axes(table: &toml::Table, here: &str) -> Result<Vec<(String, Vec<Value>)>> {
+    let mut axes: Vec<(String, Vec<Value>)> = Vec::new();
+    for (k, v) in table {
+        if k == "family" || k == "name" {
+            continue;
+        }
+        let values = match v {
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|x| toml_value(x, here, k))
+                .collect::<Result<Vec<_>>>()?,
+            other => vec![toml_value(other, here, k)?],
+        };
+        if values.is_empty() {
+            return Err(Error::strategy(
+                here,
+                format!("parameter `{k}` is an empty list"),
+            ));
+        }
+        axes.push((k.clone(), values));
+    }
+    Ok(axes)
+}
+
+/// Every combination of one value per axis, the first axis varying slowest.
+fn cartesian(axes: &[(String, Vec<Value>)]) -> Vec<Vec<(String, Value)>> {
+    let mut combos: Vec<Vec<(String, Value)>> = vec![Vec::new()];
+    for (k, values) in axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                values.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push((k.clone(), v.clone()));
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
 }
 
 fn toml_value(v: &toml::Value, here: &str, key: &str) -> Result<Value> {
