@@ -297,3 +297,147 @@ pub fn render_markdown(c: &Comparison) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+    use crate::results::StrategyResults;
+
+    /// A run of one strategy `fixed_128` whose question `i` of 40 scores `value(i)` on every
+    /// retrieval metric.
+    fn run(value: impl Fn(usize) -> f64) -> RunResults {
+        let mut s: StrategyResults = testdata::small().strategies.remove(0);
+        s.questions = (0..40)
+            .map(|i| testdata::question(&format!("q{i}"), "alpha", value(i)))
+            .collect();
+        testdata::results(vec![s])
+    }
+
+    /// The baseline's scores: 0.6 and 0.8 in turn.
+    fn base(i: usize) -> f64 {
+        if i.is_multiple_of(2) {
+            0.6
+        } else {
+            0.8
+        }
+    }
+
+    fn gate(b: &RunResults, c: &RunResults) -> Comparison {
+        compare(b, c, &tolerances(&[]).unwrap(), 500, 1).unwrap()
+    }
+
+    fn line<'a>(c: &'a Comparison, metric: &str) -> &'a Line {
+        c.lines.iter().find(|l| l.metric == metric).unwrap()
+    }
+
+    #[test]
+    fn a_real_drop_is_a_regression() {
+        let c = gate(&run(base), &run(|i| base(i) - 0.1));
+        let recall = line(&c, "recall");
+        assert!(recall.regression);
+        assert!((recall.diff + 0.1).abs() < 1e-9, "{}", recall.diff);
+        assert!((recall.baseline - 0.7).abs() < 1e-9);
+        assert_eq!(recall.questions, 40);
+        assert_eq!(recall.tolerance, 0.02);
+        // Every retrieval metric and answer support dropped; the model metrics were not run.
+        assert_eq!(c.lines.len(), 9);
+        assert_eq!(c.regressions().count(), 9);
+        assert!(render_terminal(&c).ends_with("\n9 regressions\n"));
+    }
+
+    #[test]
+    fn a_drop_within_tolerance_passes_each_metric_by_its_own() {
+        // A sure drop of 0.01: within recall's tolerance (0.02), beyond precision's (0.005).
+        let c = gate(&run(base), &run(|i| base(i) - 0.01));
+        assert!(!line(&c, "recall").regression);
+        assert!(line(&c, "precision").regression);
+        assert!(line(&c, "iou").regression);
+        assert!(!line(&c, "mrr").regression);
+        // Looser tolerances let it through.
+        let loose: Vec<String> = ["precision", "iou", "precision_omega"]
+            .map(|m| format!("{m}=0.02"))
+            .to_vec();
+        let loose = tolerances(&loose).unwrap();
+        let c = compare(&run(base), &run(|i| base(i) - 0.01), &loose, 500, 1).unwrap();
+        assert_eq!(c.regressions().count(), 0);
+        assert_eq!(render_terminal(&c).lines().last(), Some("no regression"));
+    }
+
+    #[test]
+    fn noise_is_not_a_regression() {
+        // Mean drop 0.03 (beyond recall's tolerance), but paired differences of −0.33 and
+        // +0.27 in turn: the interval reaches above −tolerance.
+        let noisy = |i: usize| base(i) - 0.03 + if i.is_multiple_of(2) { -0.3 } else { 0.3 };
+        let c = gate(&run(base), &run(noisy));
+        let recall = line(&c, "recall");
+        assert!((recall.diff + 0.03).abs() < 1e-9);
+        assert!(recall.lo < -0.03 && recall.hi > -0.02, "{recall:?}");
+        assert!(!recall.regression);
+        assert_eq!(c.regressions().count(), 0);
+    }
+
+    #[test]
+    fn a_metric_missing_on_one_side_is_not_gated() {
+        let mut b = run(base);
+        for q in &mut b.strategies[0].questions {
+            q.context_utility = Some(0.5);
+        }
+        let c = gate(&b, &run(base));
+        assert!(c.lines.iter().all(|l| l.metric != "context_utility"));
+        assert_eq!(c.lines.len(), 9);
+        assert_eq!(c.regressions().count(), 0);
+        // On both sides it is gated, with its own tolerance.
+        let mut cur = run(base);
+        for q in &mut cur.strategies[0].questions {
+            q.context_utility = Some(0.3);
+        }
+        let c = gate(&b, &cur);
+        let u = line(&c, "context_utility");
+        assert_eq!(u.tolerance, 0.05);
+        assert!(u.regression);
+    }
+
+    #[test]
+    fn runs_that_measured_something_else_are_refused() {
+        let b = run(base);
+        let mut c = run(base);
+        c.embedder.id = "other-embedder@1".into();
+        c.k = 10;
+        let e = compare(&b, &c, &tolerances(&[]).unwrap(), 100, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("embedder: baseline test-embedder@0, current other-embedder@1"),
+            "{e}"
+        );
+        assert!(e.contains("k: baseline 5, current 10"), "{e}");
+        // A strategy of the baseline missing from the current run is an error; a new one is
+        // listed, not gated.
+        let mut c = run(base);
+        c.strategies[0].name = "recursive_256".into();
+        let e = compare(&b, &c, &tolerances(&[]).unwrap(), 100, 1).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("\"fixed_128\" of the baseline is missing"));
+        let mut c = run(base);
+        let mut extra = c.strategies[0].clone();
+        extra.name = "recursive_256".into();
+        c.strategies.push(extra);
+        assert_eq!(gate(&b, &c).new_strategies, ["recursive_256"]);
+    }
+
+    #[test]
+    fn tolerances_default_to_the_metric_list_and_take_overrides() {
+        let t = tolerances(&[]).unwrap();
+        assert_eq!(t.len(), METRICS.len());
+        assert_eq!(t[2], ("iou".to_string(), 0.005));
+        let t = tolerances(&["iou=0.01".into()]).unwrap();
+        assert_eq!(t[2], ("iou".to_string(), 0.01));
+        for bad in ["nope=0.1", "iou=-1", "iou"] {
+            assert!(tolerances(&[bad.into()]).is_err(), "{bad}");
+        }
+        let e = tolerances(&["nope=0.1".into()]).unwrap_err().to_string();
+        assert!(e.contains("metrics: recall, precision, iou"), "{e}");
+    }
+}

@@ -115,3 +115,49 @@ impl ComparisonsCsv {
         finish(w)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    fn text(e: &dyn Exporter, r: &RunResults) -> String {
+        let files = e.render(&RunView::new(r, None)).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, std::path::Path::new(e.name()));
+        String::from_utf8(files[0].bytes.clone()).unwrap()
+    }
+
+    #[test]
+    fn summary_csv_has_every_metric_of_every_group() {
+        let csv = text(&SummaryCsv, &testdata::small());
+        let lines: Vec<&str> = csv.lines().collect();
+        // A header, then 2 strategies × (2 corpora, 1 question kind, all).
+        assert_eq!(lines.len(), 9);
+        assert!(lines[0].starts_with("strategy,corpus,questions,recall_mean,recall_std,recall_lo,recall_hi,recall_n,precision_mean,"));
+        assert!(lines[0]
+            .ends_with(",answer_f1_hi,answer_f1_n,chunks,mean_chunk_tokens,mean_chunk_chars"));
+        assert_eq!(lines[0].split(',').count(), 3 + 5 * METRICS.len() + 3);
+        // Unmeasured model metrics: empty cells and n = 0.
+        assert_eq!(
+            lines[1],
+            r#"fixed_128,alpha,2,0.4000,0.1000,0.3800,0.4200,2,0.4100,0.1000,0.3900,0.4300,2,0.4200,0.1000,0.4000,0.4400,2,0.4300,0.1000,0.4100,0.4500,2,0.4400,0.1000,0.4200,0.4600,2,0.4500,0.1000,0.4300,0.4700,2,0.4600,0.1000,0.4400,0.4800,2,0.4700,0.1000,0.4500,0.4900,2,0.4800,0.1000,0.4600,0.5000,2,,,,,0,,,,,0,,,,,0,,,,,0,12,64.0,256.0"#
+        );
+        assert_eq!(
+            lines[8],
+            r#"recursive_256,all,4,0.2500,0.1000,0.2300,0.2700,4,0.2600,0.1000,0.2400,0.2800,4,0.2700,0.1000,0.2500,0.2900,4,0.2800,0.1000,0.2600,0.3000,4,0.2900,0.1000,0.2700,0.3100,4,0.3000,0.1000,0.2800,0.3200,4,0.3100,0.1000,0.2900,0.3300,4,0.3200,0.1000,0.3000,0.3400,4,0.3300,0.1000,0.3100,0.3500,4,,,,,0,,,,,0,,,,,0,,,,,0,30,128.0,512.0"#
+        );
+    }
+
+    #[test]
+    fn comparisons_csv_lists_every_pair() {
+        assert_eq!(
+            text(&ComparisonsCsv, &testdata::small()),
+            r#"a,b,metric,diff_b_minus_a,lo,hi,questions,significant
+fixed_128,recursive_256,recall,-0.0400,-0.1000,0.0200,4,false
+fixed_128,recursive_256,iou,-0.0500,-0.0800,-0.0200,4,true
+fixed_128,recursive_256,mrr,0.0100,-0.0300,0.0500,4,false
+"#
+        );
+    }
+}

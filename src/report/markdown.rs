@@ -256,3 +256,99 @@ fn corpus_tables(s: &mut String, r: &RunResults) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    #[test]
+    fn summary_of_two_strategies_over_two_corpora() {
+        assert_eq!(
+            render(&testdata::small()),
+            r#"# chunkbench results: small
+
+2 documents, 4 questions; embedder test-embedder (inputs truncated at 256 word pieces); exact top-5 cosine retrieval over all chunks. Span metrics over characters. Each cell: mean over questions [95% bootstrap interval, 100 resamples].
+
+## Span metrics, all questions
+
+| strategy | chunks | tokens mean / p95 / max | recall | precision | IoU | precision_Ω |
+|---|---:|---:|---:|---:|---:|---:|
+| fixed_128 | 30 | 64.0 / 77 / 83 | 0.3000 [0.2800, 0.3200] | 0.3100 [0.2900, 0.3300] | 0.3200 [0.3000, 0.3400] | 0.3300 [0.3100, 0.3500] |
+| recursive_256 | 30 | 128.0 / 154 / 166 | 0.2500 [0.2300, 0.2700] | 0.2600 [0.2400, 0.2800] | 0.2700 [0.2500, 0.2900] | 0.2800 [0.2600, 0.3000] |
+
+## Rank metrics and answer support, all questions
+
+Relevance by span overlap; an excerpt is found when 50% of it is retrieved. Answer support: share of the gold answer's content words present in the retrieved text.
+
+| strategy | hit@5 | excerpt recall@5 | MRR | nDCG@5 | answer support |
+|---|---:|---:|---:|---:|---:|
+| fixed_128 | 0.3400 [0.3200, 0.3600] | 0.3500 [0.3300, 0.3700] | 0.3600 [0.3400, 0.3800] | 0.3700 [0.3500, 0.3900] | 0.3800 [0.3600, 0.4000] |
+| recursive_256 | 0.2900 [0.2700, 0.3100] | 0.3000 [0.2800, 0.3200] | 0.3100 [0.2900, 0.3300] | 0.3200 [0.3000, 0.3400] | 0.3300 [0.3100, 0.3500] |
+
+## Paired differences against the best IoU (fixed_128)
+
+Other strategy minus fixed_128, over the same questions, with the 95% paired bootstrap interval; **bold** when the interval excludes 0.
+
+| strategy | Δ recall | Δ IoU | Δ precision_Ω | Δ MRR | Δ answer support |
+|---|---:|---:|---:|---:|---:|
+| recursive_256 | -0.0400 [-0.1000, +0.0200] | **-0.0500 [-0.0800, -0.0200]** | – | +0.0100 [-0.0300, +0.0500] | – |
+
+## Recall by question kind
+
+| strategy | single (n=4) |
+|---|---:|
+| fixed_128 | 0.3000 [0.2800, 0.3200] |
+| recursive_256 | 0.2500 [0.2300, 0.2700] |
+
+## IoU by question kind
+
+| strategy | single (n=4) |
+|---|---:|
+| fixed_128 | 0.3200 [0.3000, 0.3400] |
+| recursive_256 | 0.2700 [0.2500, 0.2900] |
+
+## alpha
+
+| strategy | questions | chunks | recall | precision | IoU | precision_Ω |
+|---|---:|---:|---:|---:|---:|---:|
+| fixed_128 | 2 | 12 | 0.4000 [0.3800, 0.4200] | 0.4100 [0.3900, 0.4300] | 0.4200 [0.4000, 0.4400] | 0.4300 [0.4100, 0.4500] |
+| recursive_256 | 2 | 12 | 0.3500 [0.3300, 0.3700] | 0.3600 [0.3400, 0.3800] | 0.3700 [0.3500, 0.3900] | 0.3800 [0.3600, 0.4000] |
+
+## beta
+
+| strategy | questions | chunks | recall | precision | IoU | precision_Ω |
+|---|---:|---:|---:|---:|---:|---:|
+| fixed_128 | 2 | 18 | 0.2000 [0.1800, 0.2200] | 0.2100 [0.1900, 0.2300] | 0.2200 [0.2000, 0.2400] | 0.2300 [0.2100, 0.2500] |
+| recursive_256 | 2 | 18 | 0.1500 [0.1300, 0.1700] | 0.1600 [0.1400, 0.1800] | 0.1700 [0.1500, 0.1900] | 0.1800 [0.1600, 0.2000] |
+"#
+        );
+    }
+
+    #[test]
+    fn answer_table_and_differences_gain_the_measured_model_metrics() {
+        let md = render(&testdata::small_with_utility());
+        assert!(md.contains(r#"## Answer quality, all questions
+
+Models: context utility scored by `tiny-lm`; over every question.
+Context utility: mean per-token log p(gold answer | question, retrieved chunks) − log p(gold answer | question), in nats; > 0 when the chunks help. Faithfulness: share of the generated answer's statements the judge finds supported by the retrieved chunks. K-precision: share of the generated answer's words found in the retrieved chunks. Answer token F1: against the gold answer.
+
+| strategy | answer support | context utility | questions scored |
+|---|---:|---:|---:|
+| fixed_128 | 0.3800 [0.3600, 0.4000] | -0.1200 [-0.2000, -0.0400] | 4 |
+| recursive_256 | 0.3300 [0.3100, 0.3500] | 0.0500 [0.0100, 0.0900] | 4 |
+
+"#), "{md}");
+        assert!(md.contains("| strategy | Δ recall | Δ IoU | Δ precision_Ω | Δ MRR | Δ answer support | Δ context utility |\n"));
+        assert!(md.contains("| recursive_256 | -0.0400 [-0.1000, +0.0200] | **-0.0500 [-0.0800, -0.0200]** | – | +0.0100 [-0.0300, +0.0500] | – | – |\n"));
+    }
+
+    #[test]
+    fn one_strategy_has_no_differences() {
+        let mut r = testdata::small();
+        r.strategies.truncate(1);
+        let md = render(&r);
+        assert!(!md.contains("Paired differences"));
+        assert!(md.contains("| fixed_128 | 2 | 18 | 0.2000 [0.1800, 0.2200] |"));
+    }
+}

@@ -143,3 +143,59 @@ fn answer_table(s: &mut String, r: &RunResults, name_w: usize) {
         let _ = writeln!(s);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    #[test]
+    fn summary_of_two_strategies() {
+        let r = testdata::small();
+        assert_eq!(
+            summary(&r, &testdata::timings(&r)),
+            r#"strategy       chunks  tokens               recall            precision                  IoU          precision_Ω                  MRR
+fixed_128          30    64.0  0.300 [0.280,0.320]  0.310 [0.290,0.330]  0.320 [0.300,0.340]  0.330 [0.310,0.350]  0.360 [0.340,0.380]
+recursive_256      30   128.0  0.250 [0.230,0.270]  0.260 [0.240,0.280]  0.270 [0.250,0.290]  0.280 [0.260,0.300]  0.310 [0.290,0.330]
+
+4 questions, k = 5, mean [95% bootstrap interval]. Time: 1.2 s total (chunking 0.1 s; embedding 1.0 s for 10 new texts, 1000 cl100k tokens, 1000 tokens/s; 0 texts from the cache; scoring 0.1 s).
+"#
+        );
+    }
+
+    #[test]
+    fn answer_lines_sign_the_nats() {
+        let r = testdata::small_with_utility();
+        let s = summary(&r, &testdata::timings(&r));
+        assert!(
+            s.ends_with(
+                r#"
+Answer quality — context utility scored by `tiny-lm`; over every question.
+strategy              answer support        context utility
+fixed_128        0.380 [0.360,0.400]  -0.120 [-0.200,-0.040]
+recursive_256    0.330 [0.310,0.350]  +0.050 [+0.010,+0.090]
+"#
+            ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn written_lists_the_outputs() {
+        let dir = Path::new("out");
+        let paths: Vec<PathBuf> = ["summary.csv", "figures", "timings.json"]
+            .map(|p| dir.join(p))
+            .to_vec();
+        assert_eq!(
+            written(&paths, dir),
+            format!(
+                "Wrote summary.csv, figures and timings.json to {}",
+                dir.display()
+            )
+        );
+        assert_eq!(
+            written(&paths[..1], dir),
+            format!("Wrote summary.csv to {}", dir.display())
+        );
+    }
+}

@@ -272,3 +272,25 @@ pub fn question(id: &str, corpus: &str, v: f64) -> QuestionResult {
         retrieved: Vec::new(),
     }
 }
+
+/// [`small`] with context utility measured on all questions (in nats: negative for
+/// `fixed_128`, positive for `recursive_256`), scored by model `tiny-lm`.
+pub fn small_with_utility() -> RunResults {
+    let mut r = small();
+    r.answer_models.utility = Some("tiny-lm".into());
+    for (s, (mean, lo, hi)) in r
+        .strategies
+        .iter_mut()
+        .zip([(-0.12, -0.2, -0.04), (0.05, 0.01, 0.09)])
+    {
+        for g in &mut s.summary {
+            let m = g
+                .metrics
+                .iter_mut()
+                .find(|m| m.metric == "context_utility")
+                .unwrap();
+            *m = summary("context_utility", mean, lo, hi, g.questions);
+        }
+    }
+    r
+}

@@ -23,7 +23,7 @@ mod raster;
 mod rows;
 mod scatter;
 mod size;
-pub mod style;
+mod style;
 #[cfg(test)]
 mod tests;
 

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::markup::esc;
+use crate::llm::LlmCost;
 use crate::results::{RunResults, Timings};
 
 pub(super) fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
@@ -62,43 +63,55 @@ pub(super) fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
         rows.push(("answer-metric models", crate::report::answer_models_line(r)));
     }
     if let Some(t) = t {
-        rows.push((
-            "time (this run)",
-            format!(
-                "{:.1} s total: chunking {:.1} s, embedding {:.1} s ({} new texts, {} cl100k tokens, {} from the cache), scoring {:.1} s",
-                t.total_seconds, t.chunk_seconds, t.embed_seconds, t.embedded_texts, t.embedded_tokens, t.cached_texts, t.score_seconds
-            ),
-        ));
-        if t.answer_seconds > 0.0 {
-            let mut total = crate::llm::LlmCost::default();
-            let mut add = |c: &crate::llm::LlmCost| {
-                total.calls += c.calls;
-                total.cache_hits += c.cache_hits;
-                total.prompt_tokens += c.prompt_tokens;
-                total.completion_tokens += c.completion_tokens;
-                total.seconds += c.seconds;
-                total.fallbacks += c.fallbacks;
-            };
-            t.utility_baseline.iter().for_each(&mut add);
-            for st in &t.strategies {
-                for c in [&st.answer.utility, &st.answer.generator, &st.answer.judge]
-                    .into_iter()
-                    .flatten()
-                {
-                    add(c);
-                }
-            }
-            rows.push((
-                "answer metrics (this run)",
-                format!(
-                    "{:.1} s: {} model calls ({} from the cache), {} prompt + {} completion tokens, {} unusable judge replies",
-                    t.answer_seconds, total.calls, total.cache_hits, total.prompt_tokens, total.completion_tokens, total.fallbacks
-                ),
-            ));
-        }
+        rows.extend(timing_rows(t));
     }
     for (k, v) in rows {
         let _ = writeln!(o, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
     }
     o.push_str("</tbody></table></section>\n");
+}
+
+/// What this run cost: wall time per stage, and the model calls of the answer metrics.
+fn timing_rows(t: &Timings) -> Vec<(&'static str, String)> {
+    let mut rows = vec![(
+        "time (this run)",
+        format!(
+            "{:.1} s total: chunking {:.1} s, embedding {:.1} s ({} new texts, {} cl100k tokens, {} from the cache), scoring {:.1} s",
+            t.total_seconds, t.chunk_seconds, t.embed_seconds, t.embedded_texts, t.embedded_tokens, t.cached_texts, t.score_seconds
+        ),
+    )];
+    if t.answer_seconds > 0.0 {
+        let total = answer_cost(t);
+        rows.push((
+            "answer metrics (this run)",
+            format!(
+                "{:.1} s: {} model calls ({} from the cache), {} prompt + {} completion tokens, {} unusable judge replies",
+                t.answer_seconds, total.calls, total.cache_hits, total.prompt_tokens, total.completion_tokens, total.fallbacks
+            ),
+        ));
+    }
+    rows
+}
+
+/// The model cost of the answer metrics, summed over the baseline and every strategy.
+fn answer_cost(t: &Timings) -> LlmCost {
+    let mut total = LlmCost::default();
+    let mut add = |c: &LlmCost| {
+        total.calls += c.calls;
+        total.cache_hits += c.cache_hits;
+        total.prompt_tokens += c.prompt_tokens;
+        total.completion_tokens += c.completion_tokens;
+        total.seconds += c.seconds;
+        total.fallbacks += c.fallbacks;
+    };
+    t.utility_baseline.iter().for_each(&mut add);
+    for st in &t.strategies {
+        for c in [&st.answer.utility, &st.answer.generator, &st.answer.judge]
+            .into_iter()
+            .flatten()
+        {
+            add(c);
+        }
+    }
+    total
 }
