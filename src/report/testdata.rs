@@ -253,7 +253,6 @@ pub fn small() -> RunResults {
 }
 
 /// A question whose every retrieval metric is `v` (answer support `v` too; no model metric).
-#[allow(dead_code)] // for the gate-rule tests under way on the report branch
 pub fn question(id: &str, corpus: &str, v: f64) -> QuestionResult {
     QuestionResult {
         id: id.into(),
