@@ -22,7 +22,33 @@ struct Reference {
 /// Reads a dataset in Chroma's layout.
 pub fn load(path: &Path) -> Result<RawDataset> {
     let mut documents = load_documents(&path.join("corpora"))?;
-    let qpath = path.join("questions_df.csv");
+    let questions = load_questions(&path.join("questions_df.csv"))?;
+    // Collection order: corpora in order of first appearance among the questions, then the rest.
+    let mut order: Vec<String> = Vec::new();
+    for q in &questions {
+        let c = q.corpus.clone().unwrap_or_default();
+        if !order.contains(&c) {
+            order.push(c);
+        }
+    }
+    documents.sort_by_key(|d| {
+        (
+            order.iter().position(|c| *c == d.id).unwrap_or(usize::MAX),
+            d.id.clone(),
+        )
+    });
+    Ok(RawDataset {
+        name: name_of(path),
+        path: path.to_path_buf(),
+        format: Format::Chroma,
+        documents,
+        questions,
+    })
+}
+
+/// Reads `questions_df.csv`: one question a row, its excerpts a JSON array in `references`.
+fn load_questions(qpath: &Path) -> Result<Vec<RawQuestion>> {
+    let qpath = qpath.to_path_buf();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_path(&qpath)
@@ -84,25 +110,5 @@ pub fn load(path: &Path) -> Result<RawDataset> {
     if questions.is_empty() {
         return Err(Error::dataset(&qpath, None, "no questions in the file"));
     }
-    // Collection order: corpora in order of first appearance among the questions, then the rest.
-    let mut order: Vec<String> = Vec::new();
-    for q in &questions {
-        let c = q.corpus.clone().unwrap_or_default();
-        if !order.contains(&c) {
-            order.push(c);
-        }
-    }
-    documents.sort_by_key(|d| {
-        (
-            order.iter().position(|c| *c == d.id).unwrap_or(usize::MAX),
-            d.id.clone(),
-        )
-    });
-    Ok(RawDataset {
-        name: name_of(path),
-        path: path.to_path_buf(),
-        format: Format::Chroma,
-        documents,
-        questions,
-    })
+    Ok(questions)
 }
