@@ -102,6 +102,7 @@ pub fn strategy(
 /// A run of `strategies` over [`CORPORA`] (12 questions, k = 5), without comparisons.
 pub fn results(strategies: Vec<StrategyResults>) -> RunResults {
     RunResults {
+        schema_version: crate::results::SCHEMA_VERSION,
         chunkbench_version: "0.0.0-test".into(),
         dataset: DatasetInfo {
             name: "synthetic".into(),

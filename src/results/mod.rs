@@ -10,9 +10,16 @@ pub mod metrics;
 
 pub use metrics::{in_group, metric, metric_label, model_metrics, Group, Metric, Unit, METRICS};
 
+/// The version of the `results.json` (and `baseline.json`) layout this build writes and reads.
+/// Raise it whenever a field changes meaning or a reader of older files would misread them.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResults {
+    /// [`SCHEMA_VERSION`] of the build that wrote the file (absent, read as 0, before it existed).
+    #[serde(default)]
+    pub schema_version: u32,
     pub chunkbench_version: String,
     pub dataset: DatasetInfo,
     pub embedder: EmbedderInfo,
@@ -297,7 +304,9 @@ impl RunResults {
             .collect()
     }
 
-    /// Reads `results.json`, given the file or the run directory that holds it.
+    /// Reads `results.json` (or a `baseline.json`), given the file or the run directory that
+    /// holds it. A file of another tool, or of another schema version, is an error that says what
+    /// was found and what was expected.
     pub fn load(path: &std::path::Path) -> crate::error::Result<RunResults> {
         use crate::error::Error;
         let file = if path.is_dir() {
@@ -306,12 +315,99 @@ impl RunResults {
             path.to_path_buf()
         };
         let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| {
+        let not_ours = |what: String| {
             Error::dataset(
                 &file,
-                Some(e.line()),
+                None,
+                format!("not a chunkbench results.json: {what}; pass the results.json of a `chunkbench run` (or its directory), or a baseline saved by `chunkbench baseline save`"),
+            )
+        };
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::dataset(&file, Some(e.line()), format!("not JSON ({e}); pass the results.json of a `chunkbench run` (or its directory)"))
+        })?;
+        let Some(object) = value.as_object() else {
+            return Err(not_ours("the file is not a JSON object".into()));
+        };
+        if !object.contains_key("chunkbench_version") || !object.contains_key("strategies") {
+            let keys: Vec<&str> = object.keys().take(6).map(String::as_str).collect();
+            return Err(not_ours(format!(
+                "found the keys {keys:?}, expected chunkbench_version, strategies, ..."
+            )));
+        }
+        let version = object
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        if version != u64::from(SCHEMA_VERSION) {
+            let by = object
+                .get("chunkbench_version")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("?");
+            return Err(Error::dataset(
+                &file,
+                None,
+                format!(
+                    "results schema version {version} (written by chunkbench {by}), this chunkbench reads version {SCHEMA_VERSION}; re-run `chunkbench run` with this build (and `chunkbench baseline save` for a baseline)"
+                ),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| {
+            Error::dataset(
+                &file,
+                None,
                 format!("not a chunkbench results.json ({e}); pass the results.json of a `chunkbench run` (or its directory)"),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> crate::error::Result<RunResults> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("results.json");
+        std::fs::write(&p, text).unwrap();
+        RunResults::load(&p)
+    }
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        let r = crate::report::testdata::small();
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(text.starts_with("{\"schema_version\":1,"), "{text:.40}");
+        let back = load_text(&text).unwrap();
+        assert_eq!(back.strategies.len(), r.strategies.len());
+    }
+
+    #[test]
+    fn another_tools_file_is_named_as_such() {
+        let e = load_text(r#"{"results": [1, 2], "config": {}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a chunkbench results.json"), "{e}");
+        assert!(e.contains("\"results\""), "{e}");
+        let e = load_text("[1, 2]").unwrap_err().to_string();
+        assert!(e.contains("not a JSON object"), "{e}");
+        let e = load_text("{\"a\": ").unwrap_err().to_string();
+        assert!(e.contains("not JSON"), "{e}");
+    }
+
+    #[test]
+    fn another_schema_version_says_found_and_expected() {
+        let r = crate::report::testdata::small();
+        let mut v = serde_json::to_value(&r).unwrap();
+        v["schema_version"] = 7.into();
+        let e = load_text(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("schema version 7"), "{e}");
+        assert!(
+            e.contains(&format!("reads version {SCHEMA_VERSION}")),
+            "{e}"
+        );
+        // Files written before the version existed are version 0.
+        v.as_object_mut().unwrap().remove("schema_version");
+        let e = load_text(&v.to_string()).unwrap_err().to_string();
+        assert!(e.contains("schema version 0"), "{e}");
     }
 }

@@ -211,6 +211,7 @@ fn run_results(
 ) -> RunResults {
     let dataset = &config.dataset;
     RunResults {
+        schema_version: crate::results::SCHEMA_VERSION,
         chunkbench_version: env!("CARGO_PKG_VERSION").to_string(),
         dataset: DatasetInfo {
             name: dataset.name.clone(),
