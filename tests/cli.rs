@@ -283,3 +283,32 @@ fn impossible_answer_metric_settings() {
         &["--judge /no/such/judge.gguf", "http://HOST:PORT/v1"],
     );
 }
+
+#[test]
+fn compare_and_plot_refuse_another_tools_file_and_another_schema_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, r#"{"benchmark": "x", "results": []}"#).unwrap();
+    let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/baseline.json");
+    let b = baseline.to_str().unwrap();
+    let out = chunkbench(&["compare", b, other.to_str().unwrap()]);
+    assert_error(
+        &out,
+        &[
+            "other.json",
+            "not a chunkbench results.json",
+            "\"benchmark\"",
+        ],
+    );
+    let out = chunkbench(&["plot", other.to_str().unwrap()]);
+    assert_error(&out, &["not a chunkbench results.json"]);
+
+    // The committed baseline with its schema version changed.
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    v["schema_version"] = 99.into();
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, v.to_string()).unwrap();
+    let out = chunkbench(&["compare", old.to_str().unwrap(), b]);
+    assert_error(&out, &["old.json", "schema version 99", "reads version 1"]);
+}
