@@ -27,6 +27,9 @@ pub fn open_embedder(args: &ModelArgs) -> Result<(LocalModel, EmbeddingCache)> {
     let embedder = LocalModel::load(&models_dir, MINILM, MAX_TOKENS, args.threads)?;
     let cache_dir = crate::paths::embeddings_dir(given_dir(&args.cache_dir));
     let cache = EmbeddingCache::open(&cache_dir, crate::embed::Embedder::id(&embedder))?;
+    for w in cache.warnings() {
+        eprintln!("warning: {w}");
+    }
     Ok((embedder, cache))
 }
 
@@ -66,7 +69,11 @@ pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
             .llm_cache_dir
             .clone()
             .unwrap_or_else(crate::paths::llm_cache_dir);
-        Some(Arc::new(LlmCache::open(&dir, model.id())?))
+        let cache = LlmCache::open(&dir, model.id())?;
+        for w in cache.warnings() {
+            eprintln!("warning: {w}");
+        }
+        Some(Arc::new(cache))
     };
     Ok(LlmSetup { model, cache })
 }

@@ -1,11 +1,40 @@
 //! A persistent, content-addressed embedding cache: one append-only file per embedder id under the
-//! cache directory, each record `sha256(id, text) | dimension (u32 LE) | f32 LE * dimension`. A
-//! record is written with one `write` call and flushed per batch; a torn last record (power loss,
-//! kill) is ignored on load, so the cache is never corrupted by an interrupted run.
+//! cache directory, `<sha256(id)[..16]>.v2.bin`.
+//!
+//! # Format (version 2)
+//!
+//! A 24-byte header, `CBEMBV2\n` | dimension (u32 LE) | 0 (u32) | `sha256(first 16 bytes)[..8]`,
+//! then fixed-size records, each `sha256(id, text)` (32 bytes) | `f32 LE * dimension` |
+//! `sha256(key | dimension u32 LE | data)[..8]`. All records of a file have the header's
+//! dimension, so record `i` starts at `24 + i * (40 + 4 * dimension)` whatever the bytes of the
+//! records before it: no length field is read from a record, and a corrupt record cannot shift
+//! the ones after it.
+//!
+//! # What is guaranteed
+//!
+//! - **A vector is used only if its record's checksum verifies**, and it is the bit-identical
+//!   `f32` data that was written for that key.
+//! - **On open**, under an exclusive lock on the file: a torn or corrupt tail (everything after
+//!   the last record that verifies: a partial record left by a killed run, or whole records that
+//!   fail their checksum) is cut off, so nothing is ever appended after torn bytes. A record in the
+//!   middle that fails its checksum is dropped and reported in [`EmbeddingCache::warnings`] (file,
+//!   byte offset, what was dropped); its text is then simply not in the cache and is embedded again
+//!   by the normal path (the new record is appended; the bad one stays in its slot and is reported
+//!   at every open until the file is deleted). A file whose header is torn is started afresh; one
+//!   whose header does not verify is renamed to `<name>.corrupt` (kept for inspection), reported,
+//!   and a fresh file is started.
+//! - **Concurrent runs sharing a cache directory** (threads or processes) do not corrupt it: every
+//!   append takes an exclusive lock on the file (`File::lock`, an advisory `flock` on Unix), cuts a
+//!   torn tail a killed process may have left (the length is brought down to a record boundary),
+//!   writes its batch with one `write` call, flushes and unlocks; loading happens under the same
+//!   lock, so a reader never sees half a record being written. A run does not see vectors another
+//!   run appended after it opened the cache (it recomputes them; duplicates are harmless).
+//! - **Files of the old format** (`<sha256(id)[..16]>.bin`, no checksums) are never read or
+//!   written: they are left on disk, reported once per open, and can be deleted.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,54 +45,222 @@ use crate::error::{Error, Result};
 /// A cache key: sha256 over the embedder id and the text.
 pub type Key = [u8; 32];
 
+const MAGIC: &[u8; 8] = b"CBEMBV2\n";
+const HEADER: usize = 24;
+const CHECK: usize = 8;
+
 /// The cache for one embedder.
 pub struct EmbeddingCache {
     id: String,
     path: PathBuf,
     map: HashMap<Key, Arc<[f32]>>,
     file: Option<File>,
+    /// The dimension of the file's records, once known (from its header or the first insert).
+    dim: Option<usize>,
     hits: usize,
+    warnings: Vec<String>,
+}
+
+/// An exclusive advisory lock on a file, released on drop.
+pub(crate) struct FileLock<'a>(&'a File);
+
+impl<'a> FileLock<'a> {
+    pub(crate) fn new(file: &'a File, path: &Path) -> Result<Self> {
+        file.lock().map_err(|e| Error::io(path, e))?;
+        Ok(FileLock(file))
+    }
+}
+
+impl Drop for FileLock<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+fn record_len(dim: usize) -> usize {
+    32 + 4 * dim + CHECK
+}
+
+fn header(dim: usize) -> [u8; HEADER] {
+    let mut h = [0u8; HEADER];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..12].copy_from_slice(&(dim as u32).to_le_bytes());
+    let check = Sha256::digest(&h[..16]);
+    h[16..].copy_from_slice(&check[..CHECK]);
+    h
+}
+
+/// The dimension a header declares, if it is a valid version-2 header.
+fn parse_header(h: &[u8]) -> Option<usize> {
+    if h.len() < HEADER || &h[..8] != MAGIC || h[12..16] != [0; 4] {
+        return None;
+    }
+    if Sha256::digest(&h[..16])[..CHECK] != h[16..HEADER] {
+        return None;
+    }
+    let dim = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes")) as usize;
+    (dim > 0).then_some(dim)
+}
+
+fn record_check(key: &[u8], dim: usize, data: &[u8]) -> [u8; CHECK] {
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update((dim as u32).to_le_bytes());
+    h.update(data);
+    h.finalize()[..CHECK].try_into().expect("8 bytes")
+}
+
+fn encode(key: &Key, v: &[f32], buf: &mut Vec<u8>) {
+    let start = buf.len();
+    buf.extend_from_slice(key);
+    for x in v {
+        buf.extend_from_slice(&x.to_le_bytes());
+    }
+    let check = record_check(key, v.len(), &buf[start + 32..]);
+    buf.extend_from_slice(&check);
+}
+
+/// What a version-2 file holds.
+struct Loaded {
+    map: HashMap<Key, Arc<[f32]>>,
+    /// `None` when the header is torn (the file is started afresh).
+    dim: Option<usize>,
+    /// The end of the last good record (or of the header): everything after it is cut off.
+    good_end: usize,
+    warnings: Vec<String>,
+}
+
+/// Parses a file's bytes; `Err(())` when the header does not verify.
+fn load(bytes: &[u8], path: &Path) -> std::result::Result<Loaded, ()> {
+    let mut warnings = Vec::new();
+    let mut map = HashMap::new();
+    if bytes.len() < HEADER {
+        if !bytes.is_empty() {
+            warnings.push(format!(
+                "{}: torn header ({} bytes) cut off; the cache starts empty",
+                path.display(),
+                bytes.len()
+            ));
+        }
+        return Ok(Loaded {
+            map,
+            dim: None,
+            good_end: 0,
+            warnings,
+        });
+    }
+    let dim = parse_header(&bytes[..HEADER]).ok_or(())?;
+    let rec = record_len(dim);
+    let mut good_end = HEADER;
+    let mut bad = Vec::new();
+    let mut at = HEADER;
+    while at + rec <= bytes.len() {
+        let r = &bytes[at..at + rec];
+        let (key, rest) = r.split_at(32);
+        let (data, check) = rest.split_at(4 * dim);
+        if record_check(key, dim, data) == check {
+            let v: Vec<f32> = data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+                .collect();
+            map.insert(key.try_into().expect("32 bytes"), Arc::from(v));
+            good_end = at + rec;
+        } else {
+            bad.push(at);
+        }
+        at += rec;
+    }
+    for &b in bad.iter().filter(|&&b| b < good_end) {
+        warnings.push(format!(
+            "{}: the record at byte {b} fails its checksum; dropped 1 cached vector ({dim} \
+             dimensions, key {}…), its text will be embedded again",
+            path.display(),
+            hex(&bytes[b..b + 4])
+        ));
+    }
+    if good_end < bytes.len() {
+        let whole = bad.iter().filter(|&&b| b >= good_end).count();
+        let partial = (bytes.len() - HEADER) % rec;
+        warnings.push(format!(
+            "{}: cut off a torn or corrupt tail of {} bytes at byte {good_end} ({whole} whole \
+             records failing their checksum, {partial} bytes of a partial record); those texts \
+             will be embedded again",
+            path.display(),
+            bytes.len() - good_end
+        ));
+    }
+    Ok(Loaded {
+        map,
+        dim: Some(dim),
+        good_end,
+        warnings,
+    })
 }
 
 impl EmbeddingCache {
-    /// Opens (or creates) the cache of embedder `id` under `dir`.
+    /// Opens (or creates) the cache of embedder `id` under `dir`, repairing its file as the
+    /// module documentation says; what was dropped or cut off is in [`Self::warnings`].
     pub fn open(dir: &Path, id: &str) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let file_name = format!(
-            "{}.bin",
-            hex(&Sha256::digest(id.as_bytes()))[..16].to_owned()
-        );
-        let path = dir.join(file_name);
+        let stem = hex(&Sha256::digest(id.as_bytes()))[..16].to_owned();
+        let path = dir.join(format!("{stem}.v2.bin"));
+        let mut warnings = Vec::new();
+        let old = dir.join(format!("{stem}.bin"));
+        if old.exists() {
+            warnings.push(format!(
+                "{}: an embedding cache of an older format (no checksums), ignored; delete it to \
+                 reclaim the space",
+                old.display()
+            ));
+        }
         let mut map = HashMap::new();
+        let mut dim = None;
+        let mut file = None;
         if path.exists() {
+            let f = open_rw(&path)?;
+            let lock = FileLock::new(&f, &path)?;
             let mut bytes = Vec::new();
-            File::open(&path)
-                .and_then(|mut f| f.read_to_end(&mut bytes))
+            (&f).seek(SeekFrom::Start(0))
+                .and_then(|_| (&f).read_to_end(&mut bytes))
                 .map_err(|e| Error::io(&path, e))?;
-            let mut at = 0;
-            while at + 36 <= bytes.len() {
-                let key: Key = bytes[at..at + 32].try_into().expect("32 bytes");
-                let dim = u32::from_le_bytes(bytes[at + 32..at + 36].try_into().expect("4 bytes"))
-                    as usize;
-                let end = at + 36 + dim * 4;
-                if end > bytes.len() {
-                    break; // torn final record
+            match load(&bytes, &path) {
+                Ok(l) => {
+                    if l.good_end < bytes.len() {
+                        f.set_len(l.good_end as u64)
+                            .map_err(|e| Error::io(&path, e))?;
+                    }
+                    map = l.map;
+                    dim = l.dim;
+                    warnings.extend(l.warnings);
+                    drop(lock);
+                    file = Some(f);
                 }
-                let v: Vec<f32> = bytes[at + 36..end]
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-                    .collect();
-                map.insert(key, Arc::from(v));
-                at = end;
+                Err(()) => {
+                    let aside = dir.join(format!("{stem}.v2.bin.corrupt"));
+                    std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+                    warnings.push(format!(
+                        "{}: the header does not verify; the file was moved to {} and the cache \
+                         starts empty",
+                        path.display(),
+                        aside.display()
+                    ));
+                }
             }
         }
         Ok(EmbeddingCache {
             id: id.to_string(),
             path,
             map,
-            file: None,
+            file,
+            dim,
             hits: 0,
+            warnings,
         })
+    }
+
+    /// What [`Self::open`] dropped or cut off, one sentence each (empty when the file was intact).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The cache key of `text`.
@@ -101,33 +298,86 @@ impl EmbeddingCache {
         &self.path
     }
 
-    /// Adds vectors and appends them to the file (flushed before returning).
+    /// Adds vectors and appends them to the file (under the file's lock, flushed before
+    /// returning). All vectors of one cache have one dimension.
     pub fn insert_all(&mut self, entries: Vec<(Key, Vec<f32>)>) -> Result<()> {
-        let mut buf = Vec::new();
-        for (k, v) in &entries {
-            buf.extend_from_slice(k);
-            buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            for x in v {
-                buf.extend_from_slice(&x.to_le_bytes());
+        let Some(d) = entries.first().map(|(_, v)| v.len()) else {
+            return Ok(());
+        };
+        let mismatch = |d: usize, want: usize| {
+            Error::Model(format!(
+                "{}: vectors of dimension {d} given to an embedding cache of dimension {want}",
+                self.path.display()
+            ))
+        };
+        if d == 0 {
+            return Err(mismatch(0, self.dim.unwrap_or(0)));
+        }
+        if let Some((_, v)) = entries.iter().find(|(_, v)| v.len() != d) {
+            return Err(mismatch(v.len(), d));
+        }
+        if let Some(want) = self.dim {
+            if want != d {
+                return Err(mismatch(d, want));
             }
         }
         if self.file.is_none() {
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .map_err(|e| Error::io(&self.path, e))?;
-            self.file = Some(f);
+            self.file = Some(open_rw(&self.path)?);
         }
-        let f = self.file.as_mut().expect("opened above");
-        f.write_all(&buf)
-            .and_then(|_| f.flush())
-            .map_err(|e| Error::io(&self.path, e))?;
+        let f = self.file.as_ref().expect("opened above");
+        let path = &self.path;
+        let _lock = FileLock::new(f, path)?;
+        let io = |e| Error::io(path, e);
+        let len = f.metadata().map_err(io)?.len() as usize;
+        let rec = record_len(d);
+        let mut buf = Vec::with_capacity(HEADER + entries.len() * rec);
+        if len < HEADER {
+            // New, or a header torn by a killed run: start afresh.
+            f.set_len(0).map_err(io)?;
+            buf.extend_from_slice(&header(d));
+        } else {
+            let mut h = [0u8; HEADER];
+            let mut r = f;
+            r.seek(SeekFrom::Start(0))
+                .and_then(|_| r.read_exact(&mut h))
+                .map_err(io)?;
+            let Some(want) = parse_header(&h) else {
+                return Err(Error::Model(format!(
+                    "{}: the embedding cache's header no longer verifies (changed by another \
+                     program?); delete the file",
+                    path.display()
+                )));
+            };
+            if want != d {
+                return Err(mismatch(d, want));
+            }
+            let torn = (len - HEADER) % rec;
+            if torn != 0 {
+                // A killed process left half a record: cut it before appending.
+                f.set_len((len - torn) as u64).map_err(io)?;
+            }
+        }
+        for (k, v) in &entries {
+            encode(k, v, &mut buf);
+        }
+        let mut w = f;
+        w.write_all(&buf).and_then(|_| w.flush()).map_err(io)?;
+        self.dim = Some(d);
         for (k, v) in entries {
             self.map.insert(k, Arc::from(v));
         }
         Ok(())
     }
+}
+
+/// Opens for reading and appending (every write goes to the end), creating it if needed.
+fn open_rw(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -143,25 +393,224 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn vector(seed: usize, dim: usize) -> Vec<f32> {
+        (0..dim)
+            .map(|i| (seed * 1000 + i) as f32 * 0.001 - 0.5)
+            .collect()
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    fn write(dir: &Path, texts: &[&str], dim: usize, seed: usize) {
+        let mut c = EmbeddingCache::open(dir, "m").unwrap();
+        let entries = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (c.key(t), vector(seed + i, dim)))
+            .collect();
+        c.insert_all(entries).unwrap();
+    }
+
     #[test]
-    fn round_trip_and_torn_tail() {
+    fn round_trip_is_bit_identical() {
         let dir = tempfile::tempdir().unwrap();
         let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
-        let (a, b) = (c.key("a"), c.key("b"));
-        c.insert_all(vec![(a, vec![1.0, 2.0]), (b, vec![3.0, 4.0])])
-            .unwrap();
-        let path = c.path().to_path_buf();
+        let v = vec![
+            f32::from_bits(0x7fc0_1234), // a NaN with a payload
+            -0.0,
+            f32::MIN_POSITIVE / 8.0, // subnormal
+            f32::INFINITY,
+            1.0e-30,
+        ];
+        let a = c.key("a");
+        c.insert_all(vec![(a, v.clone())]).unwrap();
         drop(c);
-        // Tear the last record.
-        let len = std::fs::metadata(&path).unwrap().len();
-        let f = OpenOptions::new().write(true).open(&path).unwrap();
-        f.set_len(len - 3).unwrap();
         let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
-        assert_eq!(&*c.get(&a).unwrap(), &[1.0, 2.0]);
-        assert!(c.get(&b).is_none());
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert_eq!(bits(&c.get(&a).unwrap()), bits(&v));
         assert_ne!(
             c.key("a"),
             EmbeddingCache::open(dir.path(), "other").unwrap().key("a")
         );
+    }
+
+    /// The bug of issue 12: tear the last record, append after it, reopen.
+    #[test]
+    fn torn_tail_is_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let dim = 3;
+        write(dir.path(), &["a", "b", "c"], dim, 0);
+        let path = EmbeddingCache::open(dir.path(), "m")
+            .unwrap()
+            .path()
+            .to_path_buf();
+        let len = std::fs::metadata(&path).unwrap().len();
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(len - 5)
+            .unwrap();
+        let c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+        assert!(c.warnings()[0].contains("torn or corrupt tail"));
+        drop(c);
+        write(dir.path(), &["d", "e"], dim, 3);
+        let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert_eq!(c.len(), 4);
+        for (i, t) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+            let k = c.key(t);
+            match c.get(&k) {
+                Some(v) => assert_eq!(bits(&v), bits(&vector(i, dim)), "{t}"),
+                None => assert_eq!(*t, "c"),
+            }
+        }
+        let len = std::fs::metadata(&path).unwrap().len() as usize;
+        assert_eq!(len, HEADER + 4 * record_len(dim));
+    }
+
+    /// The same when the tear happens in a second process's append (no reopen in between).
+    #[test]
+    fn torn_tail_left_by_another_writer_is_cut_under_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        let a = c.key("a");
+        c.insert_all(vec![(a, vector(0, 4))]).unwrap();
+        let path = c.path().to_path_buf();
+        // Another process dies after writing half a record.
+        let mut other = OpenOptions::new().append(true).open(&path).unwrap();
+        other.write_all(&[7u8; 20]).unwrap();
+        let b = c.key("b");
+        c.insert_all(vec![(b, vector(1, 4))]).unwrap();
+        drop(c);
+        let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert_eq!(bits(&c.get(&a).unwrap()), bits(&vector(0, 4)));
+        assert_eq!(bits(&c.get(&b).unwrap()), bits(&vector(1, 4)));
+    }
+
+    #[test]
+    fn corrupt_middle_record_is_reported_and_dropped() {
+        let dim = 5;
+        let rec = record_len(dim);
+        // A flipped byte in the key, the data and the checksum of the middle record.
+        for within in [3, 32 + 7, rec - 2] {
+            let dir = tempfile::tempdir().unwrap();
+            write(dir.path(), &["a", "b", "c"], dim, 0);
+            let path = EmbeddingCache::open(dir.path(), "m")
+                .unwrap()
+                .path()
+                .to_path_buf();
+            let mut bytes = std::fs::read(&path).unwrap();
+            let at = HEADER + rec;
+            bytes[at + within] ^= 0x10;
+            std::fs::write(&path, &bytes).unwrap();
+            let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+            assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+            assert!(
+                c.warnings()[0].contains(&format!("at byte {at} ")),
+                "{}",
+                c.warnings()[0]
+            );
+            assert_eq!(c.len(), 2);
+            let (a, b, cc) = (c.key("a"), c.key("b"), c.key("c"));
+            assert_eq!(bits(&c.get(&a).unwrap()), bits(&vector(0, dim)));
+            assert!(c.get(&b).is_none());
+            assert_eq!(bits(&c.get(&cc).unwrap()), bits(&vector(2, dim)));
+            // Recomputed and appended: found again on the next open.
+            c.insert_all(vec![(b, vector(1, dim))]).unwrap();
+            drop(c);
+            let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+            assert_eq!(c.warnings().len(), 1); // the bad slot is still reported
+            assert_eq!(bits(&c.get(&b).unwrap()), bits(&vector(1, dim)));
+            assert_eq!(c.len(), 3);
+        }
+    }
+
+    #[test]
+    fn corrupt_header_moves_the_file_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &["a", "b"], 4, 0);
+        let path = EmbeddingCache::open(dir.path(), "m")
+            .unwrap()
+            .path()
+            .to_path_buf();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[9] ^= 1; // the dimension
+        std::fs::write(&path, &bytes).unwrap();
+        let c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        assert!(c.is_empty());
+        assert_eq!(c.warnings().len(), 1);
+        assert!(c.warnings()[0].contains("header does not verify"));
+        assert!(!path.exists());
+        assert!(path.with_extension("bin.corrupt").exists());
+    }
+
+    #[test]
+    fn old_format_file_is_ignored_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let stem = &hex(&Sha256::digest(b"m"))[..16];
+        let old = dir.path().join(format!("{stem}.bin"));
+        std::fs::write(&old, [1u8; 100]).unwrap();
+        let c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        assert!(c.is_empty());
+        assert_eq!(c.warnings().len(), 1);
+        assert!(c.warnings()[0].contains("older format"));
+        assert_eq!(std::fs::read(&old).unwrap(), [1u8; 100]);
+    }
+
+    #[test]
+    fn wrong_dimension_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &["a"], 4, 0);
+        let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        let k = c.key("b");
+        assert!(c.insert_all(vec![(k, vec![1.0; 3])]).is_err());
+    }
+
+    /// Several writers (each its own open file, as two processes would have) append at once while
+    /// readers keep opening the cache; afterwards every record reads back intact.
+    #[test]
+    fn concurrent_writers_do_not_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writers, batches, per_batch, dim) = (4, 40, 7, 96);
+        std::thread::scope(|s| {
+            for w in 0..writers {
+                let dir = dir.path();
+                s.spawn(move || {
+                    let mut c = EmbeddingCache::open(dir, "m").unwrap();
+                    for b in 0..batches {
+                        let entries = (0..per_batch)
+                            .map(|i| {
+                                let n = (w * batches + b) * per_batch + i;
+                                (c.key(&format!("t{n}")), vector(n, dim))
+                            })
+                            .collect();
+                        c.insert_all(entries).unwrap();
+                    }
+                });
+            }
+            let dir = dir.path();
+            s.spawn(move || {
+                for _ in 0..30 {
+                    let c = EmbeddingCache::open(dir, "m").unwrap();
+                    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+                }
+            });
+        });
+        let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        let total = writers * batches * per_batch;
+        assert_eq!(c.len(), total);
+        for n in 0..total {
+            let k = c.key(&format!("t{n}"));
+            assert_eq!(bits(&c.get(&k).unwrap()), bits(&vector(n, dim)), "t{n}");
+        }
+        let len = std::fs::metadata(c.path()).unwrap().len() as usize;
+        assert_eq!(len, HEADER + total * record_len(dim));
     }
 }

@@ -1,10 +1,24 @@
 //! The persistent response cache and the cost meter.
 //!
-//! [`LlmCache`] keeps every answer of one model in one append-only JSON-lines file under
-//! `<cache root>/llm/` (`<sha256(model id)[..16]>.jsonl`), one record per request:
-//! `{"k": sha256(model id, kind, request), "v": answer}`. A record is written with one `write`
-//! call and flushed; a torn last line (power loss, kill) is ignored on load, so an interrupted run
-//! keeps every answer it finished and a re-run makes no model call it made before.
+//! [`LlmCache`] keeps every answer of one model in one append-only file under
+//! `<cache root>/llm/`, `<sha256(model id)[..16]>.v2.jsonl`, one line per request:
+//! `<checksum> {"k": sha256(model id, kind, request), "v": answer}\n`, where the checksum is 16
+//! lower-case hex digits, the first 8 bytes of sha256 over the JSON text of the line.
+//!
+//! What is guaranteed:
+//! - **An answer is used only if its line's checksum verifies.**
+//! - **On open**, under an exclusive lock on the file: a torn or corrupt tail (everything after
+//!   the last line that verifies, e.g. half a line left by a killed run) is cut off, so nothing is
+//!   appended after torn bytes. A line in the middle that does not verify is dropped and reported
+//!   in [`LlmCache::warnings`] (file, byte offset, length); its request then goes to the model
+//!   again and the new answer is appended. Lines are delimited by `\n`, which never occurs inside
+//!   the JSON text, so a corrupt line cannot make the lines after it misread.
+//! - **Concurrent runs sharing the directory** (threads or processes) do not corrupt the file:
+//!   every append takes an exclusive lock on the file (`File::lock`, an advisory `flock` on Unix),
+//!   cuts a torn last line a killed process may have left, writes its line with one `write` call,
+//!   flushes and unlocks; loading happens under the same lock.
+//! - **Files of the old format** (`<sha256(model id)[..16]>.jsonl`, no checksums) are never read
+//!   or written: they are left on disk, reported at open, and can be deleted.
 //!
 //! [`CachedLlm`] puts the cache in front of a model and meters what goes through it: model calls,
 //! cache hits, prompt and completion tokens, wall time of the calls, and the fallbacks an LLM
@@ -12,7 +26,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,6 +36,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{ChatRequest, Completion, Llm, Scored};
+use crate::embed::cache::FileLock;
 use crate::error::{Error, Result};
 
 /// The response cache of one model.
@@ -29,13 +44,12 @@ pub struct LlmCache {
     id: String,
     path: PathBuf,
     state: Mutex<State>,
+    warnings: Vec<String>,
 }
 
 struct State {
     map: HashMap<String, serde_json::Value>,
     file: Option<File>,
-    /// The file ends with a torn record: the next write starts a new line first.
-    torn: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -44,37 +58,118 @@ struct Record {
     v: serde_json::Value,
 }
 
+/// The 16 hex digits of a line's checksum.
+fn line_check(json: &[u8]) -> String {
+    hex(&Sha256::digest(json)[..8])
+}
+
+/// The record of one line (without its `\n`), if its checksum verifies.
+fn parse_line(line: &[u8]) -> Option<Record> {
+    if line.len() < 18 || line[16] != b' ' {
+        return None;
+    }
+    let (check, json) = (&line[..16], &line[17..]);
+    if check != line_check(json).as_bytes() {
+        return None;
+    }
+    serde_json::from_slice(json).ok()
+}
+
+fn open_rw(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
+}
+
+/// The length of `f` cut back to just after its last `\n` (0 if it has none).
+fn line_boundary(mut f: &File, len: u64) -> std::io::Result<u64> {
+    let mut end = len;
+    let mut buf = vec![0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(chunk)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
 impl LlmCache {
-    /// Opens (or creates) the cache of model `id` under `dir`.
+    /// Opens (or creates) the cache of model `id` under `dir`, repairing its file as the module
+    /// documentation says; what was dropped or cut off is in [`Self::warnings`].
     pub fn open(dir: &Path, id: &str) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let digest = hex(&Sha256::digest(id.as_bytes()));
-        let path = dir.join(format!("{}.jsonl", &digest[..16]));
+        let path = dir.join(format!("{}.v2.jsonl", &digest[..16]));
+        let mut warnings = Vec::new();
+        let old = dir.join(format!("{}.jsonl", &digest[..16]));
+        if old.exists() {
+            warnings.push(format!(
+                "{}: a response cache of an older format (no checksums), ignored; delete it to \
+                 reclaim the space",
+                old.display()
+            ));
+        }
         let mut map = HashMap::new();
-        let mut torn = false;
+        let mut file = None;
         if path.exists() {
-            let f = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            for line in BufReader::new(f).split(b'\n') {
-                let line = line.map_err(|e| Error::io(&path, e))?;
-                // A torn or foreign line is skipped, never fatal.
-                match serde_json::from_slice::<Record>(&line) {
-                    Ok(r) => {
+            let f = open_rw(&path)?;
+            let lock = FileLock::new(&f, &path)?;
+            let mut bytes = Vec::new();
+            (&f).seek(SeekFrom::Start(0))
+                .and_then(|_| (&f).read_to_end(&mut bytes))
+                .map_err(|e| Error::io(&path, e))?;
+            let mut good_end = 0;
+            let mut bad = Vec::new();
+            let mut at = 0;
+            while let Some(n) = bytes[at..].iter().position(|&b| b == b'\n') {
+                match parse_line(&bytes[at..at + n]) {
+                    Some(r) => {
                         map.insert(r.k, r.v);
-                        torn = false;
+                        good_end = at + n + 1;
                     }
-                    Err(_) => torn = !line.is_empty(),
+                    None => bad.push((at, n + 1)),
                 }
+                at += n + 1;
             }
+            for &(b, n) in bad.iter().filter(|(b, _)| *b < good_end) {
+                warnings.push(format!(
+                    "{}: the line at byte {b} ({n} bytes) fails its checksum; dropped 1 cached \
+                     answer, its request will go to the model again",
+                    path.display()
+                ));
+            }
+            if good_end < bytes.len() {
+                f.set_len(good_end as u64)
+                    .map_err(|e| Error::io(&path, e))?;
+                warnings.push(format!(
+                    "{}: cut off a torn or corrupt tail of {} bytes at byte {good_end}; those \
+                     requests will go to the model again",
+                    path.display(),
+                    bytes.len() - good_end
+                ));
+            }
+            drop(lock);
+            file = Some(f);
         }
         Ok(LlmCache {
             id: id.to_string(),
             path,
-            state: Mutex::new(State {
-                map,
-                file: None,
-                torn,
-            }),
+            state: Mutex::new(State { map, file }),
+            warnings,
         })
+    }
+
+    /// What [`Self::open`] dropped or cut off, one sentence each (empty when the file was intact).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The file backing the cache.
@@ -111,36 +206,37 @@ impl LlmCache {
         serde_json::from_value(v).ok()
     }
 
-    /// Stores an answer and appends it to the file (flushed before returning).
+    /// Stores an answer and appends it to the file (under the file's lock, flushed before
+    /// returning).
     pub fn put<T: Serialize>(&self, key: String, value: &T) -> Result<()> {
         let v = serde_json::to_value(value).expect("answers serialise");
-        let mut line = Vec::new();
-        serde_json::to_writer(
-            &mut line,
-            &Record {
-                k: key.clone(),
-                v: v.clone(),
-            },
-        )
+        let json = serde_json::to_vec(&Record {
+            k: key.clone(),
+            v: v.clone(),
+        })
         .expect("records serialise");
+        let mut line = line_check(&json).into_bytes();
+        line.push(b' ');
+        line.extend_from_slice(&json);
         line.push(b'\n');
         let mut st = self.lock();
-        if st.torn {
-            line.insert(0, b'\n');
-            st.torn = false;
-        }
         if st.file.is_none() {
-            let f = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .map_err(|e| Error::io(&self.path, e))?;
-            st.file = Some(f);
+            st.file = Some(open_rw(&self.path)?);
         }
-        let f = st.file.as_mut().expect("opened above");
-        f.write_all(&line)
-            .and_then(|_| f.flush())
-            .map_err(|e| Error::io(&self.path, e))?;
+        let f = st.file.as_ref().expect("opened above");
+        let path = &self.path;
+        let io = |e| Error::io(path, e);
+        {
+            let _lock = FileLock::new(f, path)?;
+            let len = f.metadata().map_err(io)?.len();
+            let boundary = line_boundary(f, len).map_err(io)?;
+            if boundary != len {
+                // A killed process left half a line: cut it before appending.
+                f.set_len(boundary).map_err(io)?;
+            }
+            let mut w = f;
+            w.write_all(&line).and_then(|_| w.flush()).map_err(io)?;
+        }
         st.map.insert(key, v);
         Ok(())
     }
@@ -316,30 +412,140 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn key(c: &LlmCache, i: usize) -> String {
+        c.key("score", &("x", i))
+    }
+
+    fn put_all(dir: &Path, range: std::ops::Range<usize>) -> PathBuf {
+        let c = LlmCache::open(dir, "m").unwrap();
+        for i in range {
+            c.put(key(&c, i), &vec![i as f32 + 0.5]).unwrap();
+        }
+        c.path().to_path_buf()
+    }
+
+    fn assert_holds(c: &LlmCache, present: &[usize], absent: &[usize]) {
+        for &i in present {
+            assert_eq!(
+                c.get::<Vec<f32>>(&key(c, i)),
+                Some(vec![i as f32 + 0.5]),
+                "{i}"
+            );
+        }
+        for &i in absent {
+            assert_eq!(c.get::<Vec<f32>>(&key(c, i)), None, "{i}");
+        }
+    }
+
+    /// The bug of issue 12: tear the last record, append after it, reopen.
     #[test]
-    fn round_trip_and_torn_tail() {
+    fn torn_tail_is_cut_before_appending() {
         let dir = tempfile::tempdir().unwrap();
-        let c = LlmCache::open(dir.path(), "m").unwrap();
-        let (a, b) = (c.key("score", &("x", "y")), c.key("score", &("x", "z")));
-        assert_ne!(a, b);
-        c.put(a.clone(), &vec![1.5f32]).unwrap();
-        c.put(b.clone(), &vec![2.5f32]).unwrap();
-        let path = c.path().to_path_buf();
-        drop(c);
+        let path = put_all(dir.path(), 0..3);
         let len = std::fs::metadata(&path).unwrap().len();
         let f = OpenOptions::new().write(true).open(&path).unwrap();
-        f.set_len(len - 3).unwrap(); // tear the last record
+        f.set_len(len - 3).unwrap();
         let c = LlmCache::open(dir.path(), "m").unwrap();
-        assert_eq!(c.get::<Vec<f32>>(&a), Some(vec![1.5]));
-        assert_eq!(c.get::<Vec<f32>>(&b), None);
-        // A new record after a torn tail starts on its own line and reads back.
-        c.put(b.clone(), &vec![3.5f32]).unwrap();
+        assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+        assert!(c.warnings()[0].contains("torn or corrupt tail"));
+        assert_holds(&c, &[0, 1], &[2]);
         drop(c);
+        put_all(dir.path(), 3..5);
         let c = LlmCache::open(dir.path(), "m").unwrap();
-        assert_eq!(c.get::<Vec<f32>>(&b), Some(vec![3.5]));
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert_eq!(c.len(), 4);
+        assert_holds(&c, &[0, 1, 3, 4], &[2]);
         let other = LlmCache::open(dir.path(), "other").unwrap();
         assert!(other.is_empty());
-        assert_ne!(other.key("score", &("x", "y")), a);
+        assert_ne!(other.key("score", &("x", 0)), key(&c, 0));
+    }
+
+    /// Half a line written by another (killed) writer after this cache opened.
+    #[test]
+    fn torn_line_left_by_another_writer_is_cut_under_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = LlmCache::open(dir.path(), "m").unwrap();
+        c.put(key(&c, 0), &vec![0.5f32]).unwrap();
+        let mut other = OpenOptions::new().append(true).open(c.path()).unwrap();
+        other.write_all(b"0123456789abcdef {\"k\":\"").unwrap();
+        c.put(key(&c, 1), &vec![1.5f32]).unwrap();
+        drop(c);
+        let c = LlmCache::open(dir.path(), "m").unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert_holds(&c, &[0, 1], &[]);
+    }
+
+    #[test]
+    fn corrupt_middle_line_is_reported_and_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = put_all(dir.path(), 0..3);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let second = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let value = second
+            + bytes[second..]
+                .windows(3)
+                .position(|w| w == b"1.5")
+                .unwrap();
+        bytes[value] = b'7'; // still valid JSON: only the checksum can tell
+        std::fs::write(&path, &bytes).unwrap();
+        let c = LlmCache::open(dir.path(), "m").unwrap();
+        assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+        assert!(
+            c.warnings()[0].contains(&format!("at byte {second} ")),
+            "{}",
+            c.warnings()[0]
+        );
+        assert_eq!(c.len(), 2);
+        assert_holds(&c, &[0, 2], &[1]);
+    }
+
+    #[test]
+    fn old_format_file_is_ignored_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = hex(&Sha256::digest(b"m"));
+        let old = dir.path().join(format!("{}.jsonl", &digest[..16]));
+        std::fs::write(&old, b"{\"k\":\"x\",\"v\":1}\n").unwrap();
+        let c = LlmCache::open(dir.path(), "m").unwrap();
+        assert!(c.is_empty());
+        assert_eq!(c.warnings().len(), 1);
+        assert!(old.exists());
+    }
+
+    /// Long enough that a write is not over before a racing reader looks.
+    fn long_answer(i: usize) -> String {
+        format!("{i}:{}", "answer ".repeat(3000))
+    }
+
+    /// Several writers (each its own open file, as two processes would have) append at once while
+    /// a reader keeps opening the cache; afterwards every answer reads back.
+    #[test]
+    fn concurrent_writers_do_not_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writers, each) = (4, 150);
+        std::thread::scope(|s| {
+            for w in 0..writers {
+                let dir = dir.path();
+                s.spawn(move || {
+                    let c = LlmCache::open(dir, "m").unwrap();
+                    for i in w * each..(w + 1) * each {
+                        c.put(key(&c, i), &long_answer(i)).unwrap();
+                    }
+                });
+            }
+            let dir = dir.path();
+            s.spawn(move || {
+                for _ in 0..30 {
+                    let c = LlmCache::open(dir, "m").unwrap();
+                    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+                }
+            });
+        });
+        let c = LlmCache::open(dir.path(), "m").unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert_eq!(c.len(), writers * each);
+        for i in 0..writers * each {
+            assert_eq!(c.get::<String>(&key(&c, i)), Some(long_answer(i)), "{i}");
+        }
     }
 
     #[test]
