@@ -19,6 +19,7 @@ pub mod embed;
 pub mod error;
 pub mod http;
 pub mod llm;
+mod lockfile;
 pub mod output;
 pub mod paths;
 pub mod questions;

@@ -33,7 +33,7 @@
 //!   written: they are left on disk, reported once per open, and can be deleted.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,6 +41,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::lockfile::{open_rw, FileLock};
 
 /// A cache key: sha256 over the embedder id and the text.
 pub type Key = [u8; 32];
@@ -59,22 +60,6 @@ pub struct EmbeddingCache {
     dim: Option<usize>,
     hits: usize,
     warnings: Vec<String>,
-}
-
-/// An exclusive advisory lock on a file, released on drop.
-pub(crate) struct FileLock<'a>(&'a File);
-
-impl<'a> FileLock<'a> {
-    pub(crate) fn new(file: &'a File, path: &Path) -> Result<Self> {
-        file.lock().map_err(|e| Error::io(path, e))?;
-        Ok(FileLock(file))
-    }
-}
-
-impl Drop for FileLock<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
 }
 
 fn record_len(dim: usize) -> usize {
@@ -368,16 +353,6 @@ impl EmbeddingCache {
         }
         Ok(())
     }
-}
-
-/// Opens for reading and appending (every write goes to the end), creating it if needed.
-fn open_rw(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -25,7 +25,7 @@
 //! chunker reports. Each strategy of a run gets its own, so costs are attributed per strategy.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -36,8 +36,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{ChatRequest, Completion, Llm, Scored};
-use crate::embed::cache::FileLock;
 use crate::error::{Error, Result};
+use crate::lockfile::{open_rw, FileLock};
 
 /// The response cache of one model.
 pub struct LlmCache {
@@ -73,15 +73,6 @@ fn parse_line(line: &[u8]) -> Option<Record> {
         return None;
     }
     serde_json::from_slice(json).ok()
-}
-
-fn open_rw(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))
 }
 
 /// The length of `f` cut back to just after its last `\n` (0 if it has none).
