@@ -1,5 +1,6 @@
 //! Tests of the cache file format: torn tails, corrupt records, concurrent writers.
 use super::*;
+use std::fs::OpenOptions;
 
 fn vector(seed: usize, dim: usize) -> Vec<f32> {
     (0..dim)

@@ -1,5 +1,6 @@
 //! Tests of the cache file format: torn tails, corrupt records, concurrent writers.
 use super::*;
+use std::fs::OpenOptions;
 
 fn key(c: &LlmCache, i: usize) -> String {
     c.key("score", &("x", i))
