@@ -1,0 +1,100 @@
+//! A run killed (SIGKILL) while it embeds, then started again with the same arguments, reuses the
+//! vectors already written and writes tables byte-identical to an uninterrupted run. Needs the
+//! real local model (`make models`). `--batch 1` embeds every text on its own, so no vector depends
+//! on which texts shared its batch.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Bytes of one cache record of a 384-dimensional model: key, data, checksum.
+const RECORD: u64 = 32 + 4 * 384 + 8;
+
+fn command(out: &Path, cache: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chunkbench"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--strategies", "fixed:size=128"])
+        .args(["--batch", "1", "--out", out.to_str().unwrap()])
+        .args(["--cache-dir", cache.to_str().unwrap()]);
+    c
+}
+
+fn run(out: &Path, cache: &Path) -> String {
+    let o = command(out, cache).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "run failed (models installed? `make models`): {stderr}"
+    );
+    stderr
+}
+
+fn cache_file(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".v2.bin"))
+}
+
+#[test]
+fn a_run_killed_while_embedding_resumes_to_identical_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ref_out, ref_cache) = (tmp.path().join("ref"), tmp.path().join("ref-cache"));
+    run(&ref_out, &ref_cache);
+
+    // Start the same run on an empty cache and kill it once 100 vectors are on disk.
+    let (out, cache) = (tmp.path().join("out"), tmp.path().join("cache"));
+    let mut child = command(&out, &cache)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let started = Instant::now();
+    loop {
+        let len = cache_file(&cache)
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len());
+        if len >= 24 + 100 * RECORD {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status:?}");
+    assert!(
+        !out.join("summary.csv").exists(),
+        "a killed run wrote a table"
+    );
+
+    // Started again: the vectors written before the kill are reused.
+    let stderr = run(&out, &cache);
+    let reused: usize = stderr
+        .split(" already in the cache")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no cache line in: {stderr}"));
+    assert!(reused >= 100, "only {reused} reused: {stderr}");
+    eprintln!("resumed with {reused} vectors from the cache");
+    for f in [
+        "summary.csv",
+        "summary.md",
+        "comparisons.csv",
+        "results.json",
+    ] {
+        let (a, b) = (ref_out.join(f), out.join(f));
+        assert!(
+            std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+            "{f} differs after the resume"
+        );
+    }
+}
