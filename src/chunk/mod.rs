@@ -14,6 +14,8 @@ pub mod env;
 pub mod families;
 pub mod llm;
 pub mod params;
+#[cfg(test)]
+mod proptests;
 pub mod recursive;
 pub mod semantic;
 pub mod sentence;

@@ -1,0 +1,110 @@
+//! Property tests of the embedding-free families (fixed, sliding, recursive with each splitter,
+//! sentence) on random documents and parameters: spans are non-empty, on char boundaries, within
+//! the document, ordered by start; every non-whitespace character is in some chunk; the chunker is
+//! deterministic; and `chars` sizes are never exceeded where the family promises a limit (the
+//! semantic families have their own properties in `semantic/proptests.rs`).
+
+use proptest::prelude::*;
+
+use super::{build, NoEmbeddings, Span};
+use crate::strategy::Strategy as Spec;
+
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => "[a-zA-Z]{1,10}",
+        4 => Just(" ".to_string()),
+        2 => prop::sample::select(vec![". ", "? ", "! ", ".", "\n", "\n\n", "\t", "  ", "# ", "- "])
+            .prop_map(String::from),
+        2 => prop::sample::select(vec!["é", "😀", "漢字", "—", "ñandú", "Mr. ", "3.14", "e.g. "])
+            .prop_map(String::from),
+        1 => "[a-z]{40,400}",
+        1 => "(😀|漢){10,120}",
+    ]
+}
+
+fn document() -> impl Strategy<Value = String> {
+    prop::collection::vec(fragment(), 0..200).prop_map(|v| v.concat())
+}
+
+/// Checks the invariants; `limit` is a size in characters no chunk may exceed.
+fn check(spec: &str, text: &str, limit: Option<usize>) -> Result<(), TestCaseError> {
+    let chunker = build(&Spec::parse(spec).unwrap()).unwrap();
+    let spans: Vec<Span> = chunker.chunk(text, &NoEmbeddings).unwrap();
+    prop_assert_eq!(
+        &spans,
+        &chunker.chunk(text, &NoEmbeddings).unwrap(),
+        "not deterministic"
+    );
+    let mut covered = vec![false; text.len()];
+    let mut prev_start = 0;
+    for s in &spans {
+        prop_assert!(s.start < s.end, "{}: empty span {:?}", spec, s);
+        prop_assert!(s.end <= text.len(), "{}: {:?} past the end", spec, s);
+        prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
+        prop_assert!(s.start >= prev_start, "{}: out of order at {:?}", spec, s);
+        if let Some(limit) = limit {
+            let n = text[s.start..s.end].chars().count();
+            prop_assert!(n <= limit, "{}: {} chars > {}: {:?}", spec, n, limit, s);
+        }
+        covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
+        prev_start = s.start;
+    }
+    for (i, ch) in text.char_indices() {
+        prop_assert!(
+            covered[i] || ch.is_whitespace(),
+            "{}: {:?} at byte {} is in no chunk",
+            spec,
+            ch,
+            i
+        );
+    }
+    Ok(())
+}
+
+fn unit(i: usize) -> &'static str {
+    ["chars", "cl100k", "o200k"][i % 3]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn windows_are_valid(text in document(), size in 1usize..300, overlap in 0usize..300, u in 0usize..3) {
+        let overlap = overlap % size;
+        let limit = (unit(u) == "chars").then_some(size);
+        check(&format!("fixed:size={size},overlap={overlap},unit={}", unit(u)), &text, limit)?;
+        if overlap > 0 {
+            check(&format!("sliding:size={size},overlap={overlap},unit={}", unit(u)), &text, limit)?;
+        }
+    }
+
+    #[test]
+    fn recursive_splits_are_valid(
+        text in document(),
+        size in 1usize..300,
+        splitter in 0usize..3,
+        u in 0usize..3,
+    ) {
+        let splitter = ["text", "markdown", "chroma"][splitter];
+        let limit = (unit(u) == "chars").then_some(size);
+        check(
+            &format!("recursive:size={size},splitter={splitter},unit={}", unit(u)),
+            &text,
+            limit,
+        )?;
+    }
+
+    #[test]
+    fn sentence_groups_are_valid(
+        text in document(),
+        size in 1usize..300,
+        count in 1usize..6,
+        overlap in 0usize..6,
+        u in 0usize..3,
+    ) {
+        let limit = (unit(u) == "chars").then_some(size);
+        check(&format!("sentence:size={size},overlap={overlap},unit={}", unit(u)), &text, limit)?;
+        let overlap = overlap % count;
+        check(&format!("sentence:count={count},overlap={overlap}"), &text, None)?;
+    }
+}
