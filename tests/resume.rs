@@ -98,3 +98,42 @@ fn a_run_killed_while_embedding_resumes_to_identical_tables() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_stops_with_one_line_saying_what_was_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, cache) = (tmp.path().join("out"), tmp.path().join("cache"));
+    let child = command(&out, &cache)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let started = Instant::now();
+    while cache_file(&cache)
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map_or(0, |m| m.len())
+        < 24 + 20 * RECORD
+    {
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    let last = stderr.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("interrupted: the embeddings computed so far are kept in "),
+        "{stderr}"
+    );
+    assert!(
+        last.contains("run the same command again to resume"),
+        "{last}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.join("summary.csv").exists());
+}

@@ -38,6 +38,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         None
     };
     let answers = answer_setup(&args, llm.as_ref())?;
+    stop_cleanly_on_ctrl_c(&out, cache.path(), llm.as_ref());
     let config = RunConfig {
         dataset,
         dataset_path: args.dataset.clone(),
@@ -54,6 +55,30 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let output = crate::run::run(&config, &mut embedder, &mut cache, &progress)?;
     write_outputs(&out, &output, args.quiet)?;
     Ok(0)
+}
+
+/// Ctrl-C (SIGINT) ends the run with exit code 130 and one line that says what was kept: every
+/// vector and model answer already computed is in the caches (flushed batch by batch; a record cut
+/// short is dropped at the next open), tables are written only at the end, and the same command
+/// resumes.
+fn stop_cleanly_on_ctrl_c(out: &Path, embeddings: &Path, llm: Option<&LlmSetup>) {
+    let mut kept = format!(
+        "the embeddings computed so far are kept in {}",
+        embeddings.display()
+    );
+    if let Some(c) = llm.and_then(|l| l.cache.as_ref()) {
+        kept.push_str(&format!(" and the model answers in {}", c.path().display()));
+    }
+    let line = format!(
+        "interrupted: {kept}; the tables in {} are written only when a run completes; run the same command again to resume",
+        out.display()
+    );
+    // A second handler cannot be installed in one process; the first one stays (tests call
+    // `run` once per process).
+    let _ = ctrlc::set_handler(move || {
+        eprintln!("\n{line}");
+        std::process::exit(130);
+    });
 }
 
 /// The answer-metric flags that only make sense together; `--judge` names a URL or a file.
