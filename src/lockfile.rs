@@ -2,6 +2,7 @@
 //! duration of a read or an append (`File::lock`, `flock` on Unix), released on drop.
 
 use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -31,4 +32,13 @@ pub(crate) fn open_rw(path: &Path) -> Result<File> {
         .create(true)
         .open(path)
         .map_err(|e| Error::io(path, e))
+}
+
+/// The whole file from its start (the caller holds the lock).
+pub(crate) fn read_all(mut f: &File, path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    f.seek(SeekFrom::Start(0))
+        .and_then(|_| f.read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
 }

@@ -22,7 +22,9 @@ fn fragment() -> impl Strategy<Value = String> {
     ]
 }
 
-fn document() -> impl Strategy<Value = String> {
+/// A random document of words, whitespace, punctuation, Markdown marks and multi-byte text (also
+/// the semantic families' property input).
+pub(crate) fn document() -> impl Strategy<Value = String> {
     prop::collection::vec(fragment(), 0..200).prop_map(|v| v.concat())
 }
 

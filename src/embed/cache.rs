@@ -41,7 +41,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::lockfile::{open_rw, FileLock};
+use crate::lockfile::{open_rw, read_all, FileLock};
 
 /// A cache key: sha256 over the embedder id and the text.
 pub type Key = [u8; 32];
@@ -204,10 +204,7 @@ impl EmbeddingCache {
         if path.exists() {
             let f = open_rw(&path)?;
             let lock = FileLock::new(&f, &path)?;
-            let mut bytes = Vec::new();
-            (&f).seek(SeekFrom::Start(0))
-                .and_then(|_| (&f).read_to_end(&mut bytes))
-                .map_err(|e| Error::io(&path, e))?;
+            let bytes = read_all(&f, &path)?;
             match load(&bytes, &path) {
                 Ok(l) => {
                     if l.good_end < bytes.len() {

@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use super::{ChatRequest, Completion, Llm, Scored};
 use crate::error::{Error, Result};
-use crate::lockfile::{open_rw, FileLock};
+use crate::lockfile::{open_rw, read_all, FileLock};
 
 /// The response cache of one model.
 pub struct LlmCache {
@@ -113,10 +113,7 @@ impl LlmCache {
         if path.exists() {
             let f = open_rw(&path)?;
             let lock = FileLock::new(&f, &path)?;
-            let mut bytes = Vec::new();
-            (&f).seek(SeekFrom::Start(0))
-                .and_then(|_| (&f).read_to_end(&mut bytes))
-                .map_err(|e| Error::io(&path, e))?;
+            let bytes = read_all(&f, &path)?;
             let mut good_end = 0;
             let mut bad = Vec::new();
             let mut at = 0;

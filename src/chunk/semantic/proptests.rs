@@ -6,26 +6,10 @@
 use proptest::prelude::*;
 
 use super::testing::HashEnv;
+use crate::chunk::proptests::document;
 use crate::chunk::sizer::cl100k_tokens;
 use crate::chunk::{build, Span};
 use crate::strategy::Strategy as Spec;
-
-fn fragment() -> impl Strategy<Value = String> {
-    prop_oneof![
-        8 => "[a-zA-Z]{1,10}",
-        4 => Just(" ".to_string()),
-        2 => prop::sample::select(vec![". ", "? ", "! ", ".", "\n", "\n\n", "\t", "  "])
-            .prop_map(String::from),
-        2 => prop::sample::select(vec!["é", "😀", "漢字", "—", "ñandú", "Mr. ", "3.14", "e.g. "])
-            .prop_map(String::from),
-        1 => "[a-z]{40,400}",
-        1 => "(😀|漢){10,120}",
-    ]
-}
-
-fn document() -> impl Strategy<Value = String> {
-    prop::collection::vec(fragment(), 0..300).prop_map(|v| v.concat())
-}
 
 fn check(text: &str, spans: &[Span], max: Option<usize>) -> Result<(), TestCaseError> {
     let mut covered = vec![false; text.len()];
