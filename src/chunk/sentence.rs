@@ -79,15 +79,21 @@ impl SentenceGroups {
     }
 
     /// The end (exclusive) of the group that starts at sentence `i`: at least one sentence.
-    fn group_end(&self, text: &str, units: &[Span], i: usize) -> usize {
+    /// `counts` are the sentences' own sizes (for `size`): the group grows while their sum fits,
+    /// then shrinks while the span's real size (with the text between the sentences, and tokens
+    /// that merge across them) does not, so each sentence is measured once, not once per group
+    /// it might join.
+    fn group_end(&self, text: &str, units: &[Span], counts: &[usize], i: usize) -> usize {
         match self.limit {
             Limit::Count(c) => (i + c).min(units.len()),
             Limit::Size(size) => {
-                let mut j = i + 1;
-                while j < units.len()
-                    && self.unit.count(&text[units[i].start..units[j].end]) <= size
-                {
+                let (mut j, mut sum) = (i + 1, counts[i]);
+                while j < units.len() && sum + counts[j] <= size {
+                    sum += counts[j];
                     j += 1;
+                }
+                while j > i + 1 && self.unit.count(&text[units[i].start..units[j - 1].end]) > size {
+                    j -= 1;
                 }
                 j
             }
@@ -98,13 +104,20 @@ impl SentenceGroups {
 impl Chunker for SentenceGroups {
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let units = sentences(text);
+        let counts: Vec<usize> = match self.limit {
+            Limit::Size(_) => units
+                .iter()
+                .map(|u| self.unit.count(&text[u.start..u.end]))
+                .collect(),
+            Limit::Count(_) => Vec::new(),
+        };
         let mut out = Vec::new();
         let mut i = 0;
         while i < units.len() {
-            let j = self.group_end(text, &units, i);
+            let j = self.group_end(text, &units, &counts, i);
             let span = Span::new(units[i].start, units[j - 1].end);
             match self.limit {
-                Limit::Size(size) if self.unit.count(&text[span.start..span.end]) > size => {
+                Limit::Size(size) if j == i + 1 && counts[i] > size => {
                     // One sentence over the limit: cut it into windows of `size` units.
                     let window = Window {
                         size,
