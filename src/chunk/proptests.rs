@@ -28,7 +28,42 @@ pub(crate) fn document() -> impl Strategy<Value = String> {
     prop::collection::vec(fragment(), 0..200).prop_map(|v| v.concat())
 }
 
-/// Checks the invariants; `limit` is a size in characters no chunk may exceed.
+/// The invariants every chunker promises: spans non-empty, on char boundaries, within the
+/// text, ordered by start (and disjoint when `disjoint`), each within `fits`, and every
+/// non-whitespace character in some span.
+pub(crate) fn check_spans(
+    text: &str,
+    spans: &[Span],
+    disjoint: bool,
+    fits: impl Fn(&str) -> Result<(), String>,
+) -> Result<(), TestCaseError> {
+    let mut covered = vec![false; text.len()];
+    let (mut prev_start, mut prev_end) = (0, 0);
+    for s in spans {
+        prop_assert!(s.start < s.end, "empty span {:?}", s);
+        prop_assert!(s.end <= text.len(), "{:?} past the end", s);
+        prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
+        prop_assert!(s.start >= prev_start, "out of order at {:?}", s);
+        prop_assert!(!disjoint || s.start >= prev_end, "overlap at {:?}", s);
+        if let Err(e) = fits(&text[s.start..s.end]) {
+            return Err(TestCaseError::fail(format!("{e}: {s:?}")));
+        }
+        covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
+        (prev_start, prev_end) = (s.start, s.end);
+    }
+    for (i, ch) in text.char_indices() {
+        prop_assert!(
+            covered[i] || ch.is_whitespace(),
+            "{:?} at byte {} is in no chunk",
+            ch,
+            i
+        );
+    }
+    Ok(())
+}
+
+/// Builds `spec`, checks it is deterministic and that its spans keep the invariants; `limit` is
+/// a size in characters no chunk may exceed.
 fn check(spec: &str, text: &str, limit: Option<usize>) -> Result<(), TestCaseError> {
     let chunker = build(&Spec::parse(spec).unwrap()).unwrap();
     let spans: Vec<Span> = chunker.chunk(text, &NoEmbeddings).unwrap();
@@ -37,30 +72,13 @@ fn check(spec: &str, text: &str, limit: Option<usize>) -> Result<(), TestCaseErr
         &chunker.chunk(text, &NoEmbeddings).unwrap(),
         "not deterministic"
     );
-    let mut covered = vec![false; text.len()];
-    let mut prev_start = 0;
-    for s in &spans {
-        prop_assert!(s.start < s.end, "{}: empty span {:?}", spec, s);
-        prop_assert!(s.end <= text.len(), "{}: {:?} past the end", spec, s);
-        prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
-        prop_assert!(s.start >= prev_start, "{}: out of order at {:?}", spec, s);
-        if let Some(limit) = limit {
-            let n = text[s.start..s.end].chars().count();
-            prop_assert!(n <= limit, "{}: {} chars > {}: {:?}", spec, n, limit, s);
+    check_spans(text, &spans, false, |t| {
+        let n = t.chars().count();
+        match limit {
+            Some(limit) if n > limit => Err(format!("{spec}: {n} chars > {limit}")),
+            _ => Ok(()),
         }
-        covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
-        prev_start = s.start;
-    }
-    for (i, ch) in text.char_indices() {
-        prop_assert!(
-            covered[i] || ch.is_whitespace(),
-            "{}: {:?} at byte {} is in no chunk",
-            spec,
-            ch,
-            i
-        );
-    }
-    Ok(())
+    })
 }
 
 fn unit(i: usize) -> &'static str {

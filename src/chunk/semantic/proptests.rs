@@ -6,42 +6,22 @@
 use proptest::prelude::*;
 
 use super::testing::HashEnv;
-use crate::chunk::proptests::document;
+use crate::chunk::build;
+use crate::chunk::proptests::{check_spans, document};
 use crate::chunk::sizer::cl100k_tokens;
-use crate::chunk::{build, Span};
 use crate::strategy::Strategy as Spec;
-
-fn check(text: &str, spans: &[Span], max: Option<usize>) -> Result<(), TestCaseError> {
-    let mut covered = vec![false; text.len()];
-    let mut prev_end = 0;
-    for s in spans {
-        prop_assert!(s.start < s.end, "empty span {:?}", s);
-        prop_assert!(s.start >= prev_end, "overlap or disorder at {:?}", s);
-        prop_assert!(s.end <= text.len());
-        prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
-        if let Some(max) = max {
-            let n = cl100k_tokens(&text[s.start..s.end]);
-            prop_assert!(n <= max, "{} tokens > max {}: {:?}", n, max, s);
-        }
-        covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
-        prev_end = s.end;
-    }
-    for (i, ch) in text.char_indices() {
-        prop_assert!(
-            covered[i] || ch.is_whitespace(),
-            "{:?} at byte {} is in no chunk",
-            ch,
-            i
-        );
-    }
-    Ok(())
-}
 
 fn run(spec: &str, text: &str, max: Option<usize>) -> Result<(), TestCaseError> {
     let chunker = build(&Spec::parse(spec).unwrap()).unwrap();
     prop_assert!(chunker.needs_embeddings());
     let spans = chunker.chunk(text, &HashEnv).unwrap();
-    check(text, &spans, max)
+    check_spans(text, &spans, true, |t| {
+        let n = cl100k_tokens(t);
+        match max {
+            Some(max) if n > max => Err(format!("{n} tokens > max {max}")),
+            _ => Ok(()),
+        }
+    })
 }
 
 proptest! {
