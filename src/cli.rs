@@ -128,6 +128,53 @@ pub struct ModelArgs {
     /// Texts per embedding batch
     #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub batch: u64,
+    /// Embedding model: a sentence-transformers model directory exported to ONNX (model.onnx +
+    /// tokenizer files), or a model name under the models directory [default: all-MiniLM-L6-v2]
+    #[arg(long, value_name = "DIR_OR_NAME", conflicts_with = "embed_url")]
+    pub embed_model: Option<PathBuf>,
+    /// Pooling of a local model: mean, cls or last [default: its 1_Pooling/config.json, else mean]
+    #[arg(long, value_name = "POOLING")]
+    pub pooling: Option<String>,
+    /// Input limit in the model's tokens [default: the model's sentence_bert_config.json, tokenizer
+    /// or config; unknown for an endpoint]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_length: Option<u64>,
+    /// Text put before every question, e.g. "query: " (e5), "search_query: " (nomic), bge's
+    /// "Represent this sentence for searching relevant passages: "
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub query_prefix: String,
+    /// Text put before every chunk, e.g. "passage: " (e5), "search_document: " (nomic)
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub document_prefix: String,
+    /// An OpenAI-compatible embeddings endpoint instead of a local model, e.g.
+    /// http://127.0.0.1:8080/v1 (TEI, vLLM, Ollama, Infinity, llama.cpp, `chunkbench serve`)
+    #[arg(long, value_name = "URL", value_parser = http_url)]
+    pub embed_url: Option<String>,
+    /// The model name sent to the endpoint
+    #[arg(long, default_value = "default", value_name = "NAME", value_parser = model_name)]
+    pub embed_model_name: String,
+    /// The endpoint model's tokenizer.json, to count tokens (truncation, cost) as the model does
+    /// [default: cl100k, OpenAI's embedding models' tokenizer]
+    #[arg(long, value_name = "FILE", requires = "embed_url")]
+    pub embed_tokenizer: Option<PathBuf>,
+    /// Environment variable holding the endpoint's API key (sent as a bearer token, never logged)
+    #[arg(long, default_value = "OPENAI_API_KEY", value_name = "VAR")]
+    pub embed_key_env: String,
+    /// Texts per request to the endpoint (TEI's default client batch is 32)
+    #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub embed_batch: u64,
+    /// cl100k tokens per request to the endpoint (a request holds at least one text)
+    #[arg(long, default_value_t = 65536, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub embed_batch_tokens: u64,
+    /// Requests to the endpoint in flight at once
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub embed_concurrency: u64,
+    /// Seconds before a request to the endpoint times out
+    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = seconds)]
+    pub embed_timeout: f64,
+    /// Extra attempts after a failed request to the endpoint (429, 5xx, timeouts), with backoff
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub embed_retries: u32,
 }
 
 #[derive(Args, Debug)]
@@ -147,6 +194,10 @@ pub struct RunArgs {
     /// Share of a gold excerpt that must be retrieved for it to count as found (excerpt recall@k)
     #[arg(long, default_value_t = 0.5, value_name = "SHARE", value_parser = share)]
     pub found_share: f64,
+    /// Price of the embedder in US dollars per million tokens: adds the money each strategy's
+    /// index costs to the cost columns (e.g. 0.02 for OpenAI's text-embedding-3-small)
+    #[arg(long, value_name = "USD_PER_MTOK", value_parser = price)]
+    pub embed_price: Option<f64>,
     /// Bootstrap resamples for the 95% intervals
     #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N", value_parser = at_least_one)]
     pub bootstrap: usize,
@@ -320,11 +371,13 @@ pub struct QuestionsArgs {
 const SERVE_HELP: &str = "\
 Endpoints: POST /v1/chat/completions (messages, max_tokens, stop; llama.cpp's `grammar` extension),
 POST /v1/completions with echo: true, logprobs: 1, max_tokens: 0 (per-token log-probabilities of the
-prompt), GET /v1/models. Decoding is greedy. Listens on 127.0.0.1 only; prints the URL when ready.
+prompt), POST /v1/embeddings (input: a string or a list; the local embedding model, L2-normalised),
+GET /v1/models. Decoding is greedy. Listens on 127.0.0.1 only; prints the URL when ready.
 
 Example:
   chunkbench serve --port 8091 &
-  chunkbench run --strategies llm:method=prompted --llm-url http://127.0.0.1:8091/v1";
+  chunkbench run --strategies llm:method=prompted --llm-url http://127.0.0.1:8091/v1
+  chunkbench run --embed-url http://127.0.0.1:8091/v1 --embed-model-name all-MiniLM-L6-v2";
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -343,6 +396,13 @@ pub struct ServeArgs {
     /// CPU threads per request (0 = all cores)
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub llm_threads: usize,
+    /// Embedding model served at /v1/embeddings: a sentence-transformers ONNX directory or a
+    /// name under the models directory [default: all-MiniLM-L6-v2]
+    #[arg(long, value_name = "DIR_OR_NAME")]
+    pub embed_model: Option<PathBuf>,
+    /// Serve no embedding model (/v1/embeddings answers 404)
+    #[arg(long)]
+    pub no_embeddings: bool,
 }
 
 // Value parsers. clap prefixes their message with the value and the flag, e.g.
@@ -372,6 +432,15 @@ fn share(s: &str) -> Result<f64, String> {
 
 fn cosine(s: &str) -> Result<f64, String> {
     share(s).map_err(|_| "must be a cosine similarity in (0, 1]".into())
+}
+
+fn price(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!(
+            "must be a non-negative number of US dollars per million tokens, got {s:?}"
+        )),
+    }
 }
 
 fn seconds(s: &str) -> Result<f64, String> {

@@ -117,9 +117,19 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
-/// One failed attempt: whether to retry, what to say, and a wait the server asked for.
+/// A request that failed for good: whether the server replied (with an error status or a reply
+/// that is not JSON) and what to say.
+#[derive(Debug)]
+pub struct PostFailure {
+    pub replied: bool,
+    pub message: String,
+}
+
+/// One failed attempt: whether to retry, whether the server replied, what to say, and a wait the
+/// server asked for.
 struct Failure {
     retryable: bool,
+    replied: bool,
     message: String,
     wait: Option<Duration>,
 }
@@ -172,6 +182,13 @@ impl Client {
 
     /// Posts `body` to `{base}/{path}`, retrying as the config says; returns the parsed JSON reply.
     pub fn post_json(&self, path: &str, body: &Value) -> Result<Value> {
+        self.post_json_or_why(path, body)
+            .map_err(|f| Error::Model(f.message))
+    }
+
+    /// As [`Client::post_json`], but a failure says whether the server was reached at all (a reply
+    /// with an HTTP error status) or not (refused, timed out, cut off).
+    pub fn post_json_or_why(&self, path: &str, body: &Value) -> Result<Value, PostFailure> {
         let url = format!("{}/{path}", self.config.base_url);
         let _slot = self.slots.acquire();
         let mut backoff = self.config.backoff;
@@ -179,17 +196,25 @@ impl Client {
         loop {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let failure = match self.attempt(&url, body) {
-                Ok(text) => return self.parse(&url, &text),
+                Ok(text) => {
+                    return self.parse(&url, &text).map_err(|e| PostFailure {
+                        replied: true,
+                        message: e.to_string(),
+                    })
+                }
                 Err(f) => f,
             };
             if !failure.retryable || attempt >= self.config.retries {
                 let tries = attempt + 1;
-                return Err(Error::Model(format!(
-                    "{url}: {} (after {tries} attempt{}; timeout {:.0} s)",
-                    failure.message,
-                    if tries == 1 { "" } else { "s" },
-                    self.config.timeout.as_secs_f64()
-                )));
+                return Err(PostFailure {
+                    replied: failure.replied,
+                    message: format!(
+                        "{url}: {} (after {tries} attempt{}; timeout {:.0} s)",
+                        failure.message,
+                        if tries == 1 { "" } else { "s" },
+                        self.config.timeout.as_secs_f64()
+                    ),
+                });
             }
             std::thread::sleep(failure.wait.unwrap_or(backoff));
             backoff = next_backoff(backoff);
@@ -208,6 +233,7 @@ impl Client {
             // A reply cut off midway is a connection error: worth another attempt.
             Ok(resp) => resp.into_string().map_err(|e| Failure {
                 retryable: true,
+                replied: false,
                 message: format!("reading the reply failed: {e}"),
                 wait: None,
             }),
@@ -221,13 +247,17 @@ impl Client {
                 };
                 Err(Failure {
                     retryable: is_retryable(code),
+                    replied: true,
                     message: format!("HTTP {code}{hint}: {}", excerpt(&text)),
                     wait,
                 })
             }
             Err(ureq::Error::Transport(t)) => Err(Failure {
                 retryable: true,
-                message: t.to_string(),
+                replied: false,
+                message: format!(
+                    "cannot reach the endpoint ({t}); check that the server is running and the URL is right"
+                ),
                 wait: None,
             }),
         }

@@ -28,6 +28,7 @@ pub mod results;
 pub mod retrieve;
 pub mod run;
 pub mod score;
+pub mod serve;
 pub mod setup;
 pub mod strategy;
 pub mod text;

@@ -65,3 +65,23 @@ pub fn require(dir: &Path, rel: &str) -> Result<PathBuf> {
         )))
     }
 }
+
+/// Makes sure `dir` is a directory chunkbench can write to, creating it if needed, before any
+/// work starts: a path that is a file, or a directory that refuses a new file, is one error naming
+/// the path, the `flag` that set it and what to do (so nothing is computed only to be lost).
+pub fn prepare_dir(dir: &Path, flag: &str) -> Result<()> {
+    let fail = |what: String| {
+        Error::Usage(format!(
+            "{}: {what}; give {flag} a directory chunkbench can write to (it is created if missing)",
+            dir.display()
+        ))
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(fail("is a file, not a directory".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create it ({e})")))?;
+    let probe = dir.join(format!(".chunkbench-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| fail(format!("cannot write in it ({e})")))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}

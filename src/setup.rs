@@ -7,26 +7,65 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{AnswerArgs, LlmArgs, ModelArgs};
-use crate::embed::{local::LocalModel, local::MINILM, EmbeddingCache};
+use crate::embed::open::{Backend, HttpSpec};
+use crate::embed::st_config::Pooling;
+use crate::embed::{Embedder, EmbedderSpec, EmbeddingCache, Prefixes};
 use crate::error::{Error, Result};
 use crate::llm::http::{HttpConfig, HttpLlm};
 use crate::llm::local::{default_model_path, LocalLlm};
 use crate::llm::{Llm, LlmCache, LlmSetup};
-
-/// Word pieces the default model reads (sentence-transformers' setting for all-MiniLM-L6-v2).
-pub const MAX_TOKENS: usize = 256;
 
 /// A directory flag, with an empty value (e.g. `CHUNKBENCH_MODELS=`) read as not given.
 pub fn given_dir(dir: &Option<std::path::PathBuf>) -> Option<&Path> {
     dir.as_deref().filter(|d| !d.as_os_str().is_empty())
 }
 
-/// Loads the local model and opens its cache, as the model flags say.
-pub fn open_embedder(args: &ModelArgs) -> Result<(LocalModel, EmbeddingCache)> {
-    let models_dir = crate::paths::models_dir(given_dir(&args.models_dir));
-    let embedder = LocalModel::load(&models_dir, MINILM, MAX_TOKENS, args.threads)?;
+/// The embedder the model flags describe.
+pub fn embedder_spec(args: &ModelArgs) -> Result<EmbedderSpec> {
+    let backend = match &args.embed_url {
+        Some(url) => Backend::Http(HttpSpec {
+            url: url.clone(),
+            model: args.embed_model_name.clone(),
+            tokenizer: args.embed_tokenizer.clone(),
+            key_env: args.embed_key_env.clone(),
+            batch: args.embed_batch as usize,
+            batch_tokens: args.embed_batch_tokens as usize,
+            concurrency: args.embed_concurrency as usize,
+            timeout: Duration::from_secs_f64(args.embed_timeout),
+            retries: args.embed_retries,
+        }),
+        None => Backend::Local(given_dir(&args.embed_model).map(Path::to_path_buf)),
+    };
+    Ok(EmbedderSpec {
+        backend,
+        pooling: args.pooling.as_deref().map(Pooling::parse).transpose()?,
+        max_tokens: args.max_length.map(|n| n as usize),
+        prefixes: Prefixes {
+            query: args.query_prefix.clone(),
+            document: args.document_prefix.clone(),
+        },
+        threads: args.threads,
+    })
+}
+
+/// Texts handed to the embedder at once: `--batch`, or for an endpoint enough for every request
+/// slot (`--embed-batch` × `--embed-concurrency`), so requests of `--embed-batch` texts go out in
+/// parallel.
+pub fn embed_batch(args: &ModelArgs) -> usize {
+    match args.embed_url {
+        Some(_) => (args.embed_batch * args.embed_concurrency) as usize,
+        None => args.batch as usize,
+    }
+}
+
+/// Opens the embedder of the model flags and its cache (the cache directory is checked first, so
+/// a bad one fails before a model loads).
+pub fn open_embedder(args: &ModelArgs) -> Result<(Box<dyn Embedder>, EmbeddingCache)> {
     let cache_dir = crate::paths::embeddings_dir(given_dir(&args.cache_dir));
-    let cache = EmbeddingCache::open(&cache_dir, crate::embed::Embedder::id(&embedder))?;
+    crate::paths::prepare_dir(&cache_dir, "--cache-dir (or CHUNKBENCH_CACHE)")?;
+    let models_dir = crate::paths::models_dir(given_dir(&args.models_dir));
+    let embedder = crate::embed::open(&embedder_spec(args)?, &models_dir)?;
+    let cache = EmbeddingCache::open(&cache_dir, embedder.id())?;
     for w in cache.warnings() {
         eprintln!("warning: {w}");
     }
@@ -36,6 +75,14 @@ pub fn open_embedder(args: &ModelArgs) -> Result<(LocalModel, EmbeddingCache)> {
 /// Opens the language model the flags name (an endpoint with `--llm-url`, else the embedded GGUF
 /// model) and its response cache.
 pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
+    let cache_dir = (!args.no_llm_cache).then(|| {
+        args.llm_cache_dir
+            .clone()
+            .unwrap_or_else(crate::paths::llm_cache_dir)
+    });
+    if let Some(dir) = &cache_dir {
+        crate::paths::prepare_dir(dir, "--llm-cache-dir")?;
+    }
     let model: Arc<dyn Llm> = match &args.llm_url {
         Some(url) => {
             let timeout = Duration::try_from_secs_f64(args.llm_timeout)
@@ -62,18 +109,14 @@ pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
             LocalLlm::load(&path, args.llm_threads)?
         }
     };
-    let cache = if args.no_llm_cache {
-        None
-    } else {
-        let dir = args
-            .llm_cache_dir
-            .clone()
-            .unwrap_or_else(crate::paths::llm_cache_dir);
+    let cache = if let Some(dir) = cache_dir {
         let cache = LlmCache::open(&dir, model.id())?;
         for w in cache.warnings() {
             eprintln!("warning: {w}");
         }
         Some(Arc::new(cache))
+    } else {
+        None
     };
     Ok(LlmSetup { model, cache })
 }

@@ -137,3 +137,136 @@ fn ctrl_c_stops_with_one_line_saying_what_was_kept() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.join("summary.csv").exists());
 }
+
+/// The tiny fixture chunked by the embedded language model (`llm`, likelihood method) and scored
+/// with context utility (answer metrics on the same model): both phases write model answers to
+/// the response cache one by one.
+fn model_command(dir: &Path, out: &str) -> Command {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chunkbench"));
+    c.current_dir(dir)
+        .args(["run", "--dataset", fixture.to_str().unwrap()])
+        .args([
+            "--strategies",
+            "llm",
+            "--utility",
+            "--k",
+            "1",
+            "--batch",
+            "1",
+        ])
+        .args(["--out", out, "--cache-dir", "emb", "--llm-cache-dir", "llm"]);
+    c
+}
+
+/// Lines (answers) in the response cache under `dir/llm`.
+fn answers_cached(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("llm"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().to_string_lossy().ends_with(".v2.jsonl"))
+        .map(|e| std::fs::read(e.path()).unwrap_or_default())
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .sum()
+}
+
+/// Starts the model run in `dir` and kills it (SIGKILL) once `ready(answers cached, chunking
+/// done)` holds.
+fn kill_model_run_when(dir: &Path, ready: impl Fn(usize, bool) -> bool) {
+    use std::io::BufRead;
+    let mut child = model_command(dir, "out")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let chunked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = chunked.clone();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(|l| l.ok())
+        {
+            if line.starts_with("chunked:") {
+                seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let started = Instant::now();
+    while !ready(
+        answers_cached(dir),
+        chunked.load(std::sync::atomic::Ordering::SeqCst),
+    ) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(600), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    assert_eq!(child.wait().unwrap().signal(), Some(9));
+    reader.join().unwrap();
+    assert!(
+        !dir.join("out/summary.csv").exists(),
+        "a killed run wrote a table"
+    );
+}
+
+#[test]
+fn a_run_killed_while_a_model_chunks_or_answers_resumes_to_identical_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = tmp.path().join("reference");
+    std::fs::create_dir_all(&reference).unwrap();
+    let o = model_command(&reference, "out").output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let total = answers_cached(&reference);
+
+    let dir = tmp.path().join("killed");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Killed while the model chunks: a few answers cached, chunking not finished.
+    kill_model_run_when(&dir, |n, chunked| {
+        assert!(!chunked, "chunking finished before 3 answers were seen");
+        n >= 3
+    });
+    let during_chunking = answers_cached(&dir);
+    // Restarted and killed again while the answer metrics run (after chunking, 2 answers more).
+    let at_chunked = std::sync::Mutex::new(None);
+    kill_model_run_when(&dir, |n, chunked| {
+        let mut at = at_chunked.lock().unwrap();
+        if chunked && at.is_none() {
+            *at = Some(n);
+        }
+        at.is_some_and(|a| n >= a + 2)
+    });
+    let during_answers = answers_cached(&dir);
+    assert!(during_chunking < during_answers && during_answers < total);
+
+    // Finished: every answer computed before either kill is reused, none is asked twice.
+    let o = model_command(&dir, "out").output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        answers_cached(&dir),
+        total,
+        "an answer was computed twice: {stderr}"
+    );
+    for f in [
+        "summary.csv",
+        "summary.md",
+        "comparisons.csv",
+        "results.json",
+    ] {
+        let (a, b) = (reference.join("out").join(f), dir.join("out").join(f));
+        assert!(
+            std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+            "{f} differs after two kills and a resume"
+        );
+    }
+}

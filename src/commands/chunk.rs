@@ -22,8 +22,8 @@ pub fn chunk(args: ChunkArgs) -> Result<i32> {
     };
     let spans = if chunker.needs_embeddings() {
         let (mut embedder, mut cache) = open_embedder(&args.model)?;
-        let env =
-            crate::embed::SharedEmbedder::new(&mut embedder, &mut cache, args.model.batch as usize);
+        let batch = crate::setup::embed_batch(&args.model);
+        let env = crate::embed::SharedEmbedder::new(&mut *embedder, &mut cache, batch);
         chunk_with(&*chunker, &text, &env, llm.as_ref())?
     } else {
         chunk_with(&*chunker, &text, &chunk::NoEmbeddings, llm.as_ref())?

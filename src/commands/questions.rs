@@ -24,9 +24,11 @@ pub fn generate(args: QuestionsArgs) -> Result<i32> {
         dedup: args.dedup,
         ..Settings::default()
     };
-    let batch = args.model.batch as usize;
+    let batch = crate::setup::embed_batch(&args.model);
     let mut embed = |texts: &[&str]| {
-        crate::embed::embed_cached(&mut embedder, &mut cache, texts, batch, |_, _| {})
+        let texts = crate::embed::prefixed(&*embedder, crate::embed::Role::Query, texts);
+        let texts: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
+        crate::embed::embed_cached(&mut *embedder, &mut cache, &texts, batch, |_, _| {})
     };
     let (questions, report) = generate_questions(&docs, &llm, &mut embed, &settings, &|line| {
         if !quiet {

@@ -11,7 +11,7 @@ use crate::llm::LlmSetup;
 use crate::output::Progress;
 use crate::report;
 use crate::run::{RunConfig, RunOutput};
-use crate::setup::{check_judge, given_dir, open_embedder, open_judge, open_llm, MAX_TOKENS};
+use crate::setup::{check_judge, embed_batch, given_dir, open_embedder, open_judge, open_llm};
 use crate::strategy;
 
 pub fn run(args: RunArgs) -> Result<i32> {
@@ -26,6 +26,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.dataset, &args.strategies));
+    crate::paths::prepare_dir(&out, "--out")?;
     let dataset = Dataset::load(&args.dataset)?;
     // Before any model loads.
     check_answer_dataset(&args.answers, &dataset)?;
@@ -44,15 +45,15 @@ pub fn run(args: RunArgs) -> Result<i32> {
         dataset_path: args.dataset.clone(),
         strategies,
         k: args.k,
-        batch: args.model.batch as usize,
-        max_tokens: MAX_TOKENS,
+        batch: embed_batch(&args.model),
+        embed_price: args.embed_price,
         found_share: args.found_share,
         bootstrap: args.bootstrap,
         seed: args.seed,
         llm,
         answers,
     };
-    let output = crate::run::run(&config, &mut embedder, &mut cache, &progress)?;
+    let output = crate::run::run(&config, &mut *embedder, &mut cache, &progress)?;
     write_outputs(&out, &output, args.quiet)?;
     Ok(0)
 }

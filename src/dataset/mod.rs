@@ -52,7 +52,13 @@ impl Document {
 
 /// Reads a document file as UTF-8, with an error that names the file and the first bad byte.
 pub fn read_document(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::dataset(
+            path,
+            None,
+            format!("cannot read it ({e}); check the path (a broken link?) and its permissions"),
+        )
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         Error::dataset(

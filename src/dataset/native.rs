@@ -95,12 +95,18 @@ pub fn load(path: &Path) -> Result<RawDataset> {
     })
 }
 
-/// Reads every regular file of `dir` (sorted by name) as a document whose id is the file stem.
+/// Reads every file of `dir` (sorted by name; subdirectories and hidden files skipped) as a
+/// document whose id is the file stem. An entry that cannot be read (a broken link, no permission)
+/// is an error naming it, never silently left out of the corpus.
 pub(crate) fn load_documents(dir: &Path) -> Result<Vec<Document>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
+    let mut paths = Vec::new();
+    for e in entries {
+        paths.push(e.map_err(|e| Error::io(dir, e))?.path());
+    }
+    let mut paths: Vec<_> = paths
+        .into_iter()
+        .filter(|p| !p.is_dir())
         .filter(|p| {
             !p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'))

@@ -1,14 +1,15 @@
-//! The local embedding model: all-MiniLM-L6-v2 (fp32 ONNX) on ONNX Runtime, loaded dynamically,
-//! through fastembed, with mean pooling and truncation at 256 word pieces (as
-//! sentence-transformers runs it).
+//! A local sentence-transformers model exported to ONNX (`model.onnx` + tokenizer files), on ONNX
+//! Runtime loaded dynamically, tokenised by fastembed; pooling (mean, CLS or last token) done here
+//! from the model's token vectors, so every pooling sentence-transformers models use is the same
+//! code. The settings come from the directory ([`super::st_config`]) or the flags; the bundled
+//! all-MiniLM-L6-v2 runs as sentence-transformers runs it: mean pooling, 256 word pieces.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use fastembed::{
-    InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel,
-};
+use fastembed::{InitOptionsUserDefined, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
 
-use super::Embedder;
+use super::st_config::{self, Pooling, StConfig};
+use super::{normalise, Embedder, Identity, Prefixes};
 use crate::error::{Error, Result};
 use crate::paths::require;
 
@@ -18,70 +19,189 @@ pub const ORT_LIBRARY: &str = "onnxruntime/libonnxruntime.so.1.24.4";
 /// Name of the default model's directory under the models directory.
 pub const MINILM: &str = "all-MiniLM-L6-v2";
 
-/// A fastembed model loaded from a directory of ONNX + tokenizer files.
+/// The bundled model's settings (sentence-transformers' for all-MiniLM-L6-v2; its directory, made
+/// by `make models`, holds no sentence-transformers config files).
+pub const MINILM_MAX_TOKENS: usize = 256;
+
+/// How to run a model directory: overrides of what its files say, prefixes, threads.
+#[derive(Debug, Clone, Default)]
+pub struct LocalOptions {
+    pub pooling: Option<Pooling>,
+    pub max_tokens: Option<usize>,
+    pub prefixes: Prefixes,
+    /// ONNX Runtime intra-op threads (0: all cores).
+    pub threads: usize,
+}
+
+/// A model directory loaded on ONNX Runtime.
 pub struct LocalModel {
     model: TextEmbedding,
+    /// The same tokenizer without truncation or padding, to count what the model would read.
+    counter: tokenizers::Tokenizer,
+    config: StConfig,
+    prefixes: Prefixes,
     id: String,
     name: String,
+    digest: String,
+}
+
+/// The ONNX Runtime library: `ORT_DYLIB_PATH`, else the one `make models` installs.
+fn runtime_library(models_dir: &Path) -> Result<PathBuf> {
+    match std::env::var_os("ORT_DYLIB_PATH").filter(|x| !x.is_empty()) {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => require(models_dir, ORT_LIBRARY),
+    }
+}
+
+fn environment(lib: &Path) -> Result<ort::environment::Environment> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        Error::Model(format!(
+            "cannot {what} ONNX Runtime from {}: {e}",
+            lib.display()
+        ))
+    };
+    ort::init_from(lib)
+        .map_err(|e| fail("load", &e))?
+        .with_name("chunkbench")
+        .build()
+        .map_err(|e| fail("start", &e))
+}
+
+/// The four tokenizer files fastembed reads; `tokenizer_config.json` gets the numeric
+/// `model_max_length` and the `pad_token` fastembed needs when the export lacks them.
+fn tokenizer_files(dir: &Path, max_tokens: usize) -> Result<TokenizerFiles> {
+    let read = |rel: &str| -> Result<Vec<u8>> {
+        let p = dir.join(rel);
+        std::fs::read(&p).map_err(|e| {
+            Error::Model(format!(
+                "{}: cannot read it ({e}); a model directory needs model.onnx, tokenizer.json, config.json, special_tokens_map.json and tokenizer_config.json",
+                p.display()
+            ))
+        })
+    };
+    let mut config: serde_json::Value = serde_json::from_slice(&read("tokenizer_config.json")?)
+        .map_err(|e| {
+            Error::Model(format!(
+                "{}: not valid JSON ({e})",
+                dir.join("tokenizer_config.json").display()
+            ))
+        })?;
+    if !config["model_max_length"].is_u64() || config["model_max_length"].as_u64() > Some(1 << 20) {
+        config["model_max_length"] = max_tokens.into();
+    }
+    if config["pad_token"].is_null() {
+        config["pad_token"] = "[PAD]".into();
+    }
+    Ok(TokenizerFiles {
+        tokenizer_file: read("tokenizer.json")?,
+        config_file: read("config.json")?,
+        special_tokens_map_file: read("special_tokens_map.json")?,
+        tokenizer_config_file: serde_json::to_vec(&config).expect("JSON"),
+    })
 }
 
 impl LocalModel {
-    /// Loads `models_dir/<name>` on the ONNX Runtime library of `models_dir` (or the one
-    /// `ORT_DYLIB_PATH` names). `threads` = intra-op threads (0: all cores).
-    pub fn load(models_dir: &Path, name: &str, max_length: usize, threads: usize) -> Result<Self> {
-        let dir = models_dir.join(name);
-        let onnx_path = require(models_dir, &format!("{name}/model.onnx"))?;
-        let read = |rel: &str| -> Result<Vec<u8>> {
-            let p = require(models_dir, &format!("{name}/{rel}"))?;
-            std::fs::read(&p).map_err(|e| Error::io(&p, e))
-        };
-        let tokenizer = TokenizerFiles {
-            tokenizer_file: read("tokenizer.json")?,
-            config_file: read("config.json")?,
-            special_tokens_map_file: read("special_tokens_map.json")?,
-            tokenizer_config_file: read("tokenizer_config.json")?,
-        };
-        let onnx = std::fs::read(&onnx_path).map_err(|e| Error::io(&onnx_path, e))?;
-        let digest = super::cache::sha256_hex(&onnx);
-        let lib = match std::env::var_os("ORT_DYLIB_PATH").filter(|x| !x.is_empty()) {
-            Some(p) => std::path::PathBuf::from(p),
-            None => require(models_dir, ORT_LIBRARY)?,
-        };
-        let env = ort::init_from(&lib)
-            .map_err(|e| {
-                Error::Model(format!(
-                    "cannot load ONNX Runtime from {}: {e}",
-                    lib.display()
-                ))
-            })?
-            .with_name("chunkbench")
-            .build()
-            .map_err(|e| {
-                Error::Model(format!(
-                    "cannot start ONNX Runtime from {}: {e}",
-                    lib.display()
-                ))
-            })?;
-        let mut opts = InitOptionsUserDefined::new()
-            .with_max_length(max_length)
-            .with_environment(env);
-        if threads > 0 {
-            opts = opts.with_intra_threads(threads);
-        }
-        let user_model =
-            UserDefinedEmbeddingModel::new(onnx, tokenizer).with_pooling(Pooling::Mean);
-        let model = TextEmbedding::try_new_from_user_defined(user_model, opts).map_err(|e| {
+    /// The bundled all-MiniLM-L6-v2 of `models_dir` (settings as sentence-transformers runs it).
+    pub fn bundled(models_dir: &Path, mut options: LocalOptions) -> Result<Self> {
+        options.pooling.get_or_insert(Pooling::Mean);
+        options.max_tokens.get_or_insert(MINILM_MAX_TOKENS);
+        require(models_dir, &format!("{MINILM}/model.onnx"))?;
+        Self::load(&models_dir.join(MINILM), models_dir, options)
+    }
+
+    /// Loads the model directory `dir` on the ONNX Runtime library of `models_dir` (or the one
+    /// `ORT_DYLIB_PATH` names).
+    pub fn load(dir: &Path, models_dir: &Path, options: LocalOptions) -> Result<Self> {
+        let onnx_path = dir.join("model.onnx");
+        let onnx = std::fs::read(&onnx_path).map_err(|e| {
             Error::Model(format!(
-                "cannot load the embedding model in {}: {e}",
-                dir.display()
+                "{}: cannot read it ({e}); give --embed-model a sentence-transformers model directory exported to ONNX (model.onnx and the tokenizer files)",
+                onnx_path.display()
             ))
         })?;
+        let config = st_config::read(dir, options.pooling, options.max_tokens)?;
+        let tokenizer = tokenizer_files(dir, config.max_tokens)?;
+        let digest = super::cache::sha256_hex(&onnx);
+        let env = environment(&runtime_library(models_dir)?)?;
+        let mut opts = InitOptionsUserDefined::new()
+            .with_max_length(config.max_tokens)
+            .with_environment(env);
+        if options.threads > 0 {
+            opts = opts.with_intra_threads(options.threads);
+        }
+        let model = TextEmbedding::try_new_from_user_defined(
+            UserDefinedEmbeddingModel::new(onnx, tokenizer),
+            opts,
+        )
+        .map_err(|e| {
+            Error::Model(format!(
+                "cannot load the embedding model in {}: {}; the directory must hold an ONNX export of the model (model.onnx) and its tokenizer files: re-create it (`scripts/fetch-models.sh --force` for the bundled model)",
+                dir.display(),
+                e.to_string().trim_end_matches('.')
+            ))
+        })?;
+        let mut counter = model.tokenizer.clone();
+        counter.with_padding(None);
+        counter
+            .with_truncation(None)
+            .map_err(|e| Error::Model(format!("tokenizer of {}: {e}", dir.display())))?;
+        let name = dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        // The bundled model's id is what it was before other backends existed (caches and
+        // baselines stay valid).
+        let id = format!(
+            "{name}@{}/max{}/{}{}",
+            &digest[..16],
+            config.max_tokens,
+            config.pooling.name(),
+            options.prefixes.id_suffix()
+        );
         Ok(LocalModel {
             model,
-            id: format!("{name}@{}/max{max_length}/mean", &digest[..16]),
-            name: name.to_string(),
+            counter,
+            config,
+            prefixes: options.prefixes,
+            id,
+            name,
+            digest,
         })
     }
+
+    /// Where each setting came from (for `--verbose`-style notes).
+    pub fn sources(&self) -> &[String] {
+        &self.config.sources
+    }
+}
+
+/// Pools one batch's token vectors `[batch, seq, dim]` with its attention mask `[batch, seq]`.
+fn pool(pooling: Pooling, data: &[f32], shape: [usize; 3], mask: &[i64]) -> Vec<Vec<f32>> {
+    let [batch, seq, dim] = shape;
+    (0..batch)
+        .map(|b| {
+            let row = |t: usize| &data[(b * seq + t) * dim..(b * seq + t + 1) * dim];
+            let keep = |t: usize| mask[b * seq + t] != 0;
+            let mut v = vec![0f32; dim];
+            match pooling {
+                Pooling::Cls => v.copy_from_slice(row(0)),
+                Pooling::Last => {
+                    if let Some(t) = (0..seq).rev().find(|&t| keep(t)) {
+                        v.copy_from_slice(row(t));
+                    }
+                }
+                Pooling::Mean => {
+                    let mut n = 0usize;
+                    for t in (0..seq).filter(|&t| keep(t)) {
+                        v.iter_mut().zip(row(t)).for_each(|(a, x)| *a += x);
+                        n += 1;
+                    }
+                    v.iter_mut().for_each(|a| *a /= n.max(1) as f32);
+                }
+            }
+            v
+        })
+        .collect()
 }
 
 impl Embedder for LocalModel {
@@ -93,17 +213,78 @@ impl Embedder for LocalModel {
         &self.name
     }
 
-    fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let mut out = self
-            .model
-            .embed(texts, Some(texts.len().max(1)))
-            .map_err(|e| Error::Model(format!("embedding failed: {e}")))?;
-        for v in &mut out {
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                v.iter_mut().for_each(|x| *x /= norm);
-            }
+    fn identity(&self) -> Identity {
+        Identity {
+            backend: "local".into(),
+            name: self.name.clone(),
+            revision: format!("model.onnx sha256 {}", self.digest),
+            pooling: self.config.pooling.name().into(),
+            max_tokens: Some(self.config.max_tokens),
+            query_prefix: self.prefixes.query.clone(),
+            document_prefix: self.prefixes.document.clone(),
         }
-        Ok(out)
+    }
+
+    fn prefixes(&self) -> &Prefixes {
+        &self.prefixes
+    }
+
+    fn count_tokens(&self, texts: &[&str]) -> Vec<usize> {
+        texts
+            .iter()
+            .map(|t| self.counter.encode(*t, true).map_or(0, |e| e.len()))
+            .collect()
+    }
+
+    fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let fail = |e: String| Error::Model(format!("embedding failed ({}): {e}", self.name));
+        let output = self
+            .model
+            .transform(texts, Some(texts.len().max(1)))
+            .map_err(|e| fail(e.to_string()))?;
+        let mut vectors = Vec::with_capacity(texts.len());
+        for batch in output.into_raw() {
+            let value = batch
+                .outputs
+                .iter()
+                .find(|(n, _)| n == "last_hidden_state" || n == "token_embeddings")
+                .or_else(|| batch.outputs.first())
+                .map(|(_, v)| v)
+                .ok_or_else(|| fail("the model returned no output".into()))?;
+            let (shape, data) = value
+                .try_extract_tensor::<f32>()
+                .map_err(|e| fail(e.to_string()))?;
+            let dims: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
+            let [b, s, d] = dims[..] else {
+                return Err(fail(format!(
+                    "expected token vectors [batch, tokens, dimension], got shape {dims:?}"
+                )));
+            };
+            let mask = batch
+                .attention_mask_array
+                .as_slice()
+                .ok_or_else(|| fail("attention mask not contiguous".into()))?;
+            vectors.extend(pool(self.config.pooling, data, [b, s, d], mask));
+        }
+        vectors.iter_mut().for_each(|v| normalise(v));
+        Ok(vectors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooling_follows_the_mask() {
+        // 2 texts × 3 tokens × 2 dims; the second text has one padding token.
+        let data = [1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 100., 100.];
+        let mask = [1, 1, 1, 1, 1, 0];
+        let mean = pool(Pooling::Mean, &data, [2, 3, 2], &mask);
+        assert_eq!(mean, vec![vec![3., 4.], vec![8., 9.]]);
+        let cls = pool(Pooling::Cls, &data, [2, 3, 2], &mask);
+        assert_eq!(cls, vec![vec![1., 2.], vec![7., 8.]]);
+        let last = pool(Pooling::Last, &data, [2, 3, 2], &mask);
+        assert_eq!(last, vec![vec![5., 6.], vec![9., 10.]]);
     }
 }

@@ -1,21 +1,112 @@
-//! Embeddings: the [`Embedder`] trait, the local all-MiniLM-L6-v2 model ([`local`]) and the
-//! persistent content-addressed cache ([`cache`]). Where models live on disk: [`crate::paths`].
+//! Embeddings: the [`Embedder`] trait and its backends — a local sentence-transformers model
+//! exported to ONNX ([`local`], the bundled all-MiniLM-L6-v2 by default) and any
+//! OpenAI-compatible `/v1/embeddings` endpoint ([`http`]) — chosen by [`open`] from the
+//! [`EmbedderSpec`] of the flags; the persistent content-addressed cache ([`cache`]). Where models
+//! live on disk: [`crate::paths`].
 
 pub mod cache;
+pub mod http;
 pub mod local;
+pub mod open;
+pub mod st_config;
+
+use std::borrow::Cow;
 
 use crate::error::Result;
 
 pub use cache::EmbeddingCache;
+pub use open::{open, EmbedderSpec};
+
+/// What a text is to the embedder: models trained with instructions or prefixes (e5's
+/// `query: `/`passage: `, nomic's `search_query: `, bge's query instruction) embed the two
+/// differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Query,
+    Document,
+}
+
+/// The prefixes (instructions) put before query and document texts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prefixes {
+    pub query: String,
+    pub document: String,
+}
+
+impl Prefixes {
+    pub fn of(&self, role: Role) -> &str {
+        match role {
+            Role::Query => &self.query,
+            Role::Document => &self.document,
+        }
+    }
+
+    /// The identity suffix: empty without prefixes (so the bundled model's id is unchanged).
+    pub fn id_suffix(&self) -> String {
+        let mut s = String::new();
+        if !self.query.is_empty() {
+            s.push_str(&format!("/q={:?}", self.query));
+        }
+        if !self.document.is_empty() {
+            s.push_str(&format!("/d={:?}", self.document));
+        }
+        s
+    }
+}
+
+/// Who an embedder is: everything that changes its vectors, for the cache key, `results.json`
+/// and every report header.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Identity {
+    /// `local` (an ONNX model directory) or `openai` (an endpoint).
+    pub backend: String,
+    /// Human-readable model name.
+    pub name: String,
+    /// The model file's hash (local) or the endpoint URL and model name (openai).
+    pub revision: String,
+    /// `mean`, `cls` or `last` (local); what the server does (openai).
+    pub pooling: String,
+    /// Input limit in the model's tokens, when known.
+    pub max_tokens: Option<usize>,
+    pub query_prefix: String,
+    pub document_prefix: String,
+}
 
 /// Turns texts into unit-length vectors.
 pub trait Embedder: Send {
-    /// Identifies the model and every setting that changes its output (cache key prefix, reports).
+    /// Identifies the model and every setting that changes its output (cache key prefix).
     fn id(&self) -> &str;
     /// Human-readable model name for reports.
     fn name(&self) -> &str;
-    /// Embeds a batch of texts; vectors are L2-normalised.
+    /// The whole identity, for results and reports.
+    fn identity(&self) -> Identity;
+    /// The prefixes put before query and document texts.
+    fn prefixes(&self) -> &Prefixes;
+    /// Input tokens of each text as the model counts them (special tokens included, before
+    /// truncation): the local tokenizer, or cl100k for an endpoint (exact for OpenAI's models).
+    fn count_tokens(&self, texts: &[&str]) -> Vec<usize>;
+    /// Embeds a batch of texts; vectors are L2-normalised (chunkbench scores by cosine).
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+}
+
+/// `texts` with the embedder's prefix for `role` put before each (borrowed when there is none).
+pub fn prefixed<'t>(embedder: &dyn Embedder, role: Role, texts: &[&'t str]) -> Vec<Cow<'t, str>> {
+    let prefix = embedder.prefixes().of(role);
+    texts
+        .iter()
+        .map(|t| match prefix.is_empty() {
+            true => Cow::Borrowed(*t),
+            false => Cow::Owned(format!("{prefix}{t}")),
+        })
+        .collect()
+}
+
+/// L2-normalises `v` in place (a zero vector stays zero).
+pub fn normalise(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
 }
 
 /// An embedder and its cache behind a lock, shareable across the threads that chunk documents

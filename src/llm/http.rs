@@ -141,9 +141,15 @@ impl Llm for HttpLlm {
                 self.client.base_url()
             ))
         };
+        // A server that answers the echo request with an error has no log-probabilities; one that
+        // cannot be reached is just that.
         let reply = self
-            .post("completions", &body)
-            .map_err(|e| no_logprobs(&e.to_string()))?;
+            .client
+            .post_json_or_why("completions", &body)
+            .map_err(|f| match f.replied {
+                true => no_logprobs(&f.message),
+                false => Error::Model(f.message),
+            })?;
         let lp = &reply["choices"][0]["logprobs"];
         let (Some(offsets), Some(values)) = (
             lp["text_offset"].as_array(),

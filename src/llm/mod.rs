@@ -9,7 +9,6 @@
 pub mod cache;
 pub mod http;
 pub mod local;
-pub mod serve;
 
 use std::sync::Arc;
 

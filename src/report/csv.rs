@@ -19,7 +19,19 @@ pub fn summary_columns() -> Vec<String> {
             cols.push(format!("{}_{suffix}", m.name));
         }
     }
-    cols.extend(["chunks", "mean_chunk_tokens", "mean_chunk_chars"].map(String::from));
+    cols.extend(
+        [
+            "chunks",
+            "mean_chunk_tokens",
+            "mean_chunk_chars",
+            "embedder_tokens",
+            "truncated_share",
+            "unseen_token_share",
+            "index_bytes",
+            "index_cost_usd",
+        ]
+        .map(String::from),
+    );
     cols
 }
 
@@ -63,10 +75,19 @@ impl SummaryCsv {
                         ]);
                     }
                 }
+                // The index columns are the strategy's, over the whole dataset, like the chunk
+                // means; empty when unknown (an endpoint without --max-length, no price).
+                let i = &s.index;
+                let opt = |x: Option<f64>| x.map_or_else(String::new, f4);
                 row.extend([
                     g.chunks.to_string(),
                     format!("{:.1}", s.chunks.tokens_mean),
                     format!("{:.1}", s.chunks.chars_mean),
+                    i.embedder_tokens.to_string(),
+                    opt(i.truncated_share),
+                    opt(i.unseen_token_share),
+                    i.bytes.to_string(),
+                    i.cost_usd.map_or_else(String::new, |c| format!("{c:.6}")),
                 ]);
                 w.write_record(row).map_err(err)?;
             }

@@ -26,16 +26,30 @@ pub fn render(r: &RunResults) -> String {
     let _ = writeln!(s, "# chunkbench results: {}\n", r.dataset.name);
     let _ = writeln!(
         s,
-        "{} documents, {} questions; embedder {} (inputs truncated at {} word pieces); exact top-{} cosine retrieval over all chunks. Span metrics over {}. Each cell: mean over questions [95% bootstrap interval, {} resamples].\n",
-        r.dataset.documents, r.dataset.questions, r.embedder.name, r.embedder.max_tokens, r.k, r.span_unit, r.bootstrap_resamples
+        "{} documents, {} questions; embedder {}; exact top-{} cosine retrieval over all chunks. Span metrics over {}. Each cell: mean over questions [95% bootstrap interval, {} resamples].\n",
+        r.dataset.documents, r.dataset.questions, r.embedder.describe(), r.k, r.span_unit, r.bootstrap_resamples
     );
     span_table(&mut s, r);
     rank_table(&mut s, r);
     answer_table(&mut s, r);
     differences_table(&mut s, r);
+    index_table(&mut s, r);
     kind_tables(&mut s, r);
     corpus_tables(&mut s, r);
     s
+}
+
+/// What each index costs and how much of the text the embedder never saw.
+fn index_table(s: &mut String, r: &RunResults) {
+    let (heads, rows) = tables::index_table(r);
+    let _ = writeln!(s, "## The index: cost and truncation\n");
+    let _ = writeln!(
+        s,
+        "Embedder tokens: every chunk as the embedder tokenises it; truncated: chunks longer than its input limit ({}); unseen: the share of tokens past that limit, which no vector reflects.\n",
+        r.embedder.max_tokens.map_or_else(|| "unknown".to_string(), |n| format!("{n} tokens"))
+    );
+    table(s, &heads, &rows);
+    s.push('\n');
 }
 
 /// A table: the header row `heads`, its separator (the first column left-aligned, the others

@@ -151,3 +151,62 @@ mod tests {
         assert_eq!(group_questions(&r, "kind:single"), 4);
     }
 }
+
+/// Bytes as B, KiB, MiB or GiB.
+pub fn bytes(n: usize) -> String {
+    let units = ["B", "KiB", "MiB", "GiB"];
+    let mut x = n as f64;
+    let mut u = 0;
+    while x >= 1024.0 && u + 1 < units.len() {
+        x /= 1024.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{n} B"),
+        _ => format!("{x:.1} {}", units[u]),
+    }
+}
+
+/// A share as a percentage, or `n/a` when unknown.
+fn percent(x: Option<f64>) -> String {
+    x.map_or_else(|| "n/a".into(), |x| format!("{:.1}%", 100.0 * x))
+}
+
+/// The index table (cost of the index, truncation), one row per strategy: its header, then rows.
+/// The money column appears only when the run had a price.
+pub fn index_table(r: &RunResults) -> (Vec<String>, Vec<Vec<String>>) {
+    let priced = r.strategies.iter().any(|s| s.index.cost_usd.is_some());
+    let mut heads: Vec<String> = [
+        "strategy",
+        "vectors",
+        "index size",
+        "embedder tokens",
+        "chunks truncated",
+        "tokens unseen",
+    ]
+    .map(String::from)
+    .to_vec();
+    if priced {
+        heads.push("cost (USD)".into());
+    }
+    let rows = r
+        .strategies
+        .iter()
+        .map(|s| {
+            let i = &s.index;
+            let mut row = vec![
+                s.name.clone(),
+                i.vectors.to_string(),
+                bytes(i.bytes),
+                i.embedder_tokens.to_string(),
+                percent(i.truncated_share),
+                percent(i.unseen_token_share),
+            ];
+            if priced {
+                row.push(i.cost_usd.map_or_else(String::new, |c| format!("{c:.6}")));
+            }
+            row
+        })
+        .collect();
+    (heads, rows)
+}

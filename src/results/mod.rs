@@ -66,11 +66,76 @@ pub struct DatasetInfo {
     pub corpora: Vec<String>,
 }
 
+/// The embedder of a run: its id (cache key prefix; `compare` refuses runs of different ids) and
+/// the identity behind it. Fields after `max_tokens` are absent from results written before
+/// other embedders existed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmbedderInfo {
     pub name: String,
     pub id: String,
-    pub max_tokens: usize,
+    /// Input limit in the model's tokens, when known.
+    pub max_tokens: Option<usize>,
+    #[serde(default)]
+    pub backend: String,
+    #[serde(default)]
+    pub revision: String,
+    #[serde(default)]
+    pub pooling: String,
+    #[serde(default)]
+    pub dimension: usize,
+    #[serde(default)]
+    pub query_prefix: String,
+    #[serde(default)]
+    pub document_prefix: String,
+}
+
+impl EmbedderInfo {
+    /// One line for report headers: name, backend, pooling, limit, dimension, prefixes.
+    pub fn describe(&self) -> String {
+        let mut s = self.name.clone();
+        if !self.backend.is_empty() {
+            s.push_str(&format!(" ({}", self.backend));
+            if !self.pooling.is_empty() {
+                s.push_str(&format!(", {} pooling", self.pooling));
+            }
+            s.push(')');
+        }
+        match self.max_tokens {
+            Some(n) => s.push_str(&format!(", inputs cut at {n} tokens")),
+            None => s.push_str(", input limit unknown"),
+        }
+        if self.dimension > 0 {
+            s.push_str(&format!(", {} dimensions", self.dimension));
+        }
+        if !self.query_prefix.is_empty() {
+            s.push_str(&format!(", query prefix {:?}", self.query_prefix));
+        }
+        if !self.document_prefix.is_empty() {
+            s.push_str(&format!(", document prefix {:?}", self.document_prefix));
+        }
+        s
+    }
+}
+
+/// What a strategy's index costs and what the embedder never saw of it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexStats {
+    /// Input tokens of every chunk as the embedder counts them (its tokenizer, special tokens and
+    /// prefix included; cl100k for an endpoint): what embedding the corpus sends.
+    pub embedder_tokens: usize,
+    /// Chunks longer than the embedder's input limit, and their share of all chunks (`None`:
+    /// the limit is unknown).
+    pub truncated_chunks: usize,
+    pub truncated_share: Option<f64>,
+    /// Tokens past the limit, which the embedder never read, and their share of all tokens.
+    pub unseen_tokens: usize,
+    pub unseen_token_share: Option<f64>,
+    /// Vectors stored, their dimension and bytes (vectors × dimension × 4).
+    pub vectors: usize,
+    pub dimension: usize,
+    pub bytes: usize,
+    /// `embedder_tokens` at `--embed-price` US dollars per million tokens.
+    pub cost_usd: Option<f64>,
 }
 
 /// Results of one strategy.
@@ -80,6 +145,9 @@ pub struct StrategyResults {
     pub family: String,
     pub params: Vec<(String, Value)>,
     pub chunks: ChunkStats,
+    /// The index's cost and truncation (default in results written before it existed).
+    #[serde(default)]
+    pub index: IndexStats,
     /// One row per corpus, then `all`.
     pub summary: Vec<GroupSummary>,
     pub questions: Vec<QuestionResult>,

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::chunking::Chunked;
 use crate::chunk::sizer::cl100k_tokens;
 use crate::dataset::Dataset;
-use crate::embed::{embed_cached, Embedder, EmbeddingCache};
+use crate::embed::{embed_cached, prefixed, Embedder, EmbeddingCache, Role};
 use crate::error::Result;
 use crate::output::Progress;
 use crate::results::Timings;
@@ -21,12 +21,19 @@ pub struct Embedded {
     pub offsets: Vec<usize>,
     /// Chunk texts of each strategy that were not in the cache before the run.
     pub new_per_strategy: Vec<usize>,
+    /// The embedder's input tokens of every chunk text (prefix included), in `vectors` order.
+    pub chunk_tokens: Vec<usize>,
 }
 
 impl Embedded {
     /// The vectors of strategy `s`'s chunks.
     pub fn chunks(&self, s: usize, chunked: &[Chunked]) -> &[Arc<[f32]>] {
         &self.vectors[self.offsets[s]..self.offsets[s] + chunked[s].chunks.len()]
+    }
+
+    /// The embedder's input tokens of strategy `s`'s chunks.
+    pub fn tokens(&self, s: usize, chunked: &[Chunked]) -> &[usize] {
+        &self.chunk_tokens[self.offsets[s]..self.offsets[s] + chunked[s].chunks.len()]
     }
 
     /// The vectors of the questions, in dataset order.
@@ -49,20 +56,26 @@ pub fn embed_all(
     let t = Instant::now();
     let text_of = |d: usize, sp: &crate::chunk::Span| &dataset.documents[d].text[sp.start..sp.end];
     let total_chunks: usize = chunked.iter().map(|c| c.chunks.len()).sum();
-    let mut texts: Vec<&str> = Vec::with_capacity(total_chunks + dataset.questions.len());
+    let mut raw: Vec<&str> = Vec::with_capacity(total_chunks);
     let mut offsets = Vec::with_capacity(chunked.len());
     for c in chunked {
-        offsets.push(texts.len());
-        texts.extend(c.chunks.iter().map(|(d, sp)| text_of(*d, sp)));
+        offsets.push(raw.len());
+        raw.extend(c.chunks.iter().map(|(d, sp)| text_of(*d, sp)));
     }
-    texts.extend(dataset.questions.iter().map(|q| q.text.as_str()));
+    let questions: Vec<&str> = dataset.questions.iter().map(|q| q.text.as_str()).collect();
+    // What the embedder reads: the texts with its document or query prefix (none by default).
+    let mut owned = prefixed(&*embedder, Role::Document, &raw);
+    owned.extend(prefixed(&*embedder, Role::Query, &questions));
+    let texts: Vec<&str> = owned.iter().map(|t| t.as_ref()).collect();
+    let chunk_tokens = embedder.count_tokens(&texts[..total_chunks]);
     let new_per_strategy: Vec<usize> = chunked
         .iter()
-        .map(|c| {
+        .zip(&offsets)
+        .map(|(c, &at)| {
             let mut seen = HashSet::new();
-            c.chunks
+            texts[at..at + c.chunks.len()]
                 .iter()
-                .map(|(d, sp)| cache.key(text_of(*d, sp)))
+                .map(|t| cache.key(t))
                 .filter(|k| !cache.contains(k) && seen.insert(*k))
                 .count()
         })
@@ -107,5 +120,6 @@ pub fn embed_all(
         vectors,
         offsets,
         new_per_strategy,
+        chunk_tokens,
     })
 }

@@ -166,6 +166,7 @@ pub fn score_strategy(
         family: strategy.family.clone(),
         params: strategy.params.clone(),
         chunks: chunk_stats(&token_sizes, &char_sizes),
+        index: Default::default(),
         summary: chunk_counts
             .into_iter()
             .map(|(corpus, chunks)| GroupSummary {

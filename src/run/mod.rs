@@ -5,6 +5,7 @@
 pub mod chunking;
 pub mod embedding;
 pub mod evaluate;
+pub mod index;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -33,8 +34,8 @@ pub struct RunConfig {
     pub k: usize,
     /// Texts per embedding batch.
     pub batch: usize,
-    /// The embedder's input limit in word pieces (for the report).
-    pub max_tokens: usize,
+    /// US dollars per million embedder tokens (`--embed-price`), for the cost of the index.
+    pub embed_price: Option<f64>,
     /// Share of an excerpt that must be retrieved for it to count as found (excerpt recall).
     pub found_share: f64,
     /// Bootstrap resamples for the intervals, and their seed.
@@ -90,6 +91,7 @@ pub fn run(
         "chunked: {total_chunks} chunks in {:.1} s",
         timings.chunk_seconds
     ));
+    warn_when_k_takes_everything(config, &chunked);
 
     let embedded = embedding::embed_all(
         dataset,
@@ -103,6 +105,7 @@ pub fn run(
 
     let t = Instant::now();
     let mut strategies = retrieve_and_score(config, &chunked, &embedded);
+    add_index_stats(config, &*embedder, &chunked, &embedded, &mut strategies);
     timings.score_seconds = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
@@ -130,6 +133,38 @@ pub fn run(
     timings.total_seconds = started.elapsed().as_secs_f64();
     let results = run_results(config, &*embedder, strategies, comparisons);
     Ok(RunOutput { results, timings })
+}
+
+/// A strategy with no more chunks than `k` has every chunk retrieved for every question: its
+/// recall is trivially complete and says nothing about retrieval. Allowed (a tiny corpus is a fair
+/// smoke test), but said once per such strategy.
+fn warn_when_k_takes_everything(config: &RunConfig, chunked: &[Chunked]) {
+    for (s, c) in config.strategies.iter().zip(chunked) {
+        if c.chunks.len() <= config.k {
+            eprintln!(
+                "warning: strategy \"{}\" made {} chunks, not more than k = {}: every chunk is retrieved for every question, so its recall is complete by construction; use a smaller --k or a larger corpus",
+                s.name,
+                c.chunks.len(),
+                config.k
+            );
+        }
+    }
+}
+
+/// The embedder's identity as the results record it.
+fn embedder_info(embedder: &dyn Embedder, strategies: &[StrategyResults]) -> EmbedderInfo {
+    let identity = embedder.identity();
+    EmbedderInfo {
+        name: embedder.name().to_string(),
+        id: embedder.id().to_string(),
+        max_tokens: identity.max_tokens,
+        backend: identity.backend,
+        revision: identity.revision,
+        pooling: identity.pooling,
+        dimension: strategies.first().map_or(0, |s| s.index.dimension),
+        query_prefix: identity.query_prefix,
+        document_prefix: identity.document_prefix,
+    }
 }
 
 /// Settings no run can honour.
@@ -203,6 +238,39 @@ fn strategy_timings(
         .collect()
 }
 
+/// Each strategy's index cost and truncation, with a warning line for a strategy whose text the
+/// embedder mostly did not see.
+fn add_index_stats(
+    config: &RunConfig,
+    embedder: &dyn Embedder,
+    chunked: &[Chunked],
+    embedded: &Embedded,
+    strategies: &mut [StrategyResults],
+) {
+    let identity = embedder.identity();
+    let dimension = embedded.vectors.first().map_or(0, |v| v.len());
+    for (s, r) in strategies.iter_mut().enumerate() {
+        r.index = index::index_stats(
+            embedded.tokens(s, chunked),
+            identity.max_tokens,
+            dimension,
+            config.embed_price,
+        );
+        if let (Some(share), Some(max)) = (r.index.unseen_token_share, identity.max_tokens) {
+            if share > index::WARN_UNSEEN_SHARE {
+                eprintln!(
+                    "warning: strategy \"{}\" loses {:.1}% of its text to truncation: {} of {} chunks are longer than the {max} tokens {} reads; its scores reflect only their beginnings",
+                    r.name,
+                    100.0 * share,
+                    r.index.truncated_chunks,
+                    r.index.vectors,
+                    identity.name
+                );
+            }
+        }
+    }
+}
+
 fn run_results(
     config: &RunConfig,
     embedder: &dyn Embedder,
@@ -221,11 +289,7 @@ fn run_results(
             questions: dataset.questions.len(),
             corpora: dataset.corpora(),
         },
-        embedder: EmbedderInfo {
-            name: embedder.name().to_string(),
-            id: embedder.id().to_string(),
-            max_tokens: config.max_tokens,
-        },
+        embedder: embedder_info(embedder, &strategies),
         k: config.k,
         span_unit: "characters (Unicode code points)".into(),
         found_share: config.found_share,

@@ -14,7 +14,7 @@ use super::{tables, Exporter, File, RunView};
 use crate::error::Result;
 use crate::results::{RunResults, Timings};
 use markup::{collapsible, esc, STYLE};
-use sections::{differences_section, group_tables, metric_table, rows, Row};
+use sections::{differences_section, group_tables, metric_table, rows, text_table, Row};
 
 /// `report.html`, with the run's figures inline.
 pub struct HtmlReport;
@@ -39,6 +39,7 @@ pub fn render(r: &RunResults, t: Option<&Timings>, figures: &[Figure]) -> String
     rank_section(&mut o, r);
     answer_section(&mut o, r);
     differences_section(&mut o, r);
+    index_section(&mut o, r);
     figures_section(&mut o, figures);
     group_sections(&mut o, r);
     o.push_str("<section id=\"chunk-sizes\"><h2>Chunk sizes</h2>\n");
@@ -114,6 +115,18 @@ fn span_section(o: &mut String, r: &RunResults) {
         &tables::span_columns(),
         r.k,
     );
+    o.push_str("</section>\n");
+}
+
+fn index_section(o: &mut String, r: &RunResults) {
+    o.push_str("<section id=\"index\"><h2>The index: cost and truncation</h2>\n");
+    let limit = r
+        .embedder
+        .max_tokens
+        .map_or_else(|| "unknown".to_string(), |n| format!("{n} tokens"));
+    let _ = writeln!(o, "<p class=\"note\">Embedder tokens: every chunk as the embedder tokenises it; truncated: chunks longer than its input limit ({}); unseen: the share of tokens past that limit, which no vector reflects.</p>", esc(&limit));
+    let (heads, rows) = tables::index_table(r);
+    text_table(o, "index", &heads, &rows);
     o.push_str("</section>\n");
 }
 

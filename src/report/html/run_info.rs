@@ -35,11 +35,7 @@ pub(super) fn run_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
         ),
         (
             "embedder",
-            format!("{} — id {}", r.embedder.name, r.embedder.id),
-        ),
-        (
-            "embedder input limit",
-            format!("{} word pieces", r.embedder.max_tokens),
+            format!("{} — id {}", r.embedder.describe(), r.embedder.id),
         ),
         (
             "retrieval",

@@ -164,3 +164,20 @@ pub fn group_tables(o: &mut String, r: &RunResults, group_name: &str, label: &st
         r.k,
     );
 }
+
+/// A plain table of text cells: the first column is the strategy, as in the metric tables.
+pub fn text_table(out: &mut String, id: &str, heads: &[String], rows: &[Vec<String>]) {
+    table_head(out, id, heads.iter().skip(1).map(String::as_str));
+    for row in rows {
+        let _ = write!(
+            out,
+            "<tr data-strategy=\"{}\">",
+            esc(row.first().map_or("", String::as_str))
+        );
+        for c in row {
+            let _ = write!(out, "<td>{}</td>", esc(c));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+}

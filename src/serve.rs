@@ -1,11 +1,13 @@
-//! `chunkbench serve`: the embedded model behind an OpenAI-compatible HTTP API, on 127.0.0.1 only.
+//! `chunkbench serve`: the local models behind an OpenAI-compatible HTTP API, on 127.0.0.1 only.
 //!
 //! - `POST /v1/chat/completions`: `messages`, `max_tokens` (default 256), `stop` (string or list),
 //!   and llama.cpp's `grammar` extension (GBNF); decoding is greedy whatever `temperature` says.
 //! - `POST /v1/completions` with `echo: true` and `max_tokens: 0`: the log-probability of every
 //!   token of `prompt` (`logprobs.tokens`, `token_logprobs`, `text_offset` in characters) — what
 //!   [`super::http::HttpLlm::score`] reads. Generation from a raw prompt is not offered.
-//! - `GET /v1/models`: the one model.
+//! - `POST /v1/embeddings`: `input` (a string or a list of strings) embedded by the local
+//!   embedding model in one batch, L2-normalised, with `usage.prompt_tokens` in its tokens.
+//! - `GET /v1/models`: the models.
 //!
 //! Requests are answered one at a time (the model runs one at a time anyway).
 
@@ -15,17 +17,20 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use tiny_http::{Header, Method, Request, Response, Server};
 
-use super::local::LocalLlm;
-use super::{ChatRequest, Llm, Message};
+use crate::embed::Embedder;
 use crate::error::{Error, Result};
+use crate::llm::local::LocalLlm;
+use crate::llm::{ChatRequest, Llm, Message};
 
 /// Largest request body accepted.
 const MAX_BODY: u64 = 16 << 20;
 
-/// Serves `llm` on `127.0.0.1:port` (0: any free port). `ready` gets the bound port before the
-/// first request is read. Stops after `max_requests` requests when given, else never.
+/// Serves `llm` (and `embedder`, when given) on `127.0.0.1:port` (0: any free port). `ready` gets
+/// the bound port before the first request is read. Stops after `max_requests` requests when
+/// given, else never.
 pub fn serve(
     llm: Arc<LocalLlm>,
+    mut embedder: Option<Box<dyn Embedder>>,
     port: u16,
     max_requests: Option<usize>,
     ready: impl FnOnce(u16),
@@ -47,7 +52,7 @@ pub fn serve(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "local".into());
     for (served, request) in server.incoming_requests().enumerate() {
-        handle(&llm, &name, request);
+        handle(&llm, &name, &mut embedder, request);
         if max_requests.is_some_and(|m| served + 1 >= m) {
             break;
         }
@@ -55,15 +60,33 @@ pub fn serve(
     Ok(())
 }
 
-fn handle(llm: &LocalLlm, name: &str, mut request: Request) {
+fn handle(
+    llm: &LocalLlm,
+    name: &str,
+    embedder: &mut Option<Box<dyn Embedder>>,
+    mut request: Request,
+) {
     let method = request.method().clone();
     let url = request.url().to_string();
     let path = url.split('?').next().unwrap_or("").trim_end_matches('/');
     let (status, body) = match (&method, path) {
-        (Method::Get, "/v1/models") => (
-            200,
-            json!({"object": "list", "data": [{"id": name, "object": "model", "owned_by": "chunkbench"}]}),
-        ),
+        (Method::Get, "/v1/models") => {
+            let mut data = vec![json!({"id": name, "object": "model", "owned_by": "chunkbench"})];
+            if let Some(e) = &embedder {
+                data.push(json!({"id": e.name(), "object": "model", "owned_by": "chunkbench"}));
+            }
+            (200, json!({"object": "list", "data": data}))
+        }
+        (Method::Post, "/v1/embeddings") => {
+            match (embedder.as_deref_mut(), read_json(&mut request)) {
+                (None, _) => error(
+                    404,
+                    "no embedding model is served (started with --no-embeddings)",
+                ),
+                (_, Err(e)) => error(400, &e),
+                (Some(e), Ok(v)) => embeddings(e, &v),
+            }
+        }
         (Method::Post, "/v1/chat/completions") | (Method::Post, "/v1/completions") => {
             match read_json(&mut request) {
                 Err(e) => error(400, &e),
@@ -187,6 +210,40 @@ fn completions(llm: &LocalLlm, name: &str, v: &Value) -> (u16, Value) {
                         "finish_reason": "length",
                     }],
                     "usage": {"prompt_tokens": n, "completion_tokens": 0, "total_tokens": n},
+                }),
+            )
+        }
+        Err(e) => model_error(e),
+    }
+}
+
+fn embeddings(embedder: &mut dyn Embedder, v: &Value) -> (u16, Value) {
+    let texts: Vec<&str> = match &v["input"] {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => match a.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+            Some(t) => t,
+            None => return error(400, "`input` must be a string or a list of strings"),
+        },
+        _ => return error(400, "`input` must be a string or a list of strings"),
+    };
+    if texts.is_empty() {
+        return error(400, "`input` is empty");
+    }
+    let tokens: usize = embedder.count_tokens(&texts).iter().sum();
+    match embedder.embed(&texts) {
+        Ok(vectors) => {
+            let data: Vec<Value> = vectors
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| json!({"object": "embedding", "index": i, "embedding": v}))
+                .collect();
+            (
+                200,
+                json!({
+                    "object": "list",
+                    "model": embedder.name(),
+                    "data": data,
+                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
                 }),
             )
         }
