@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test models deps chromium build lint bench gate
+.PHONY: run test models models-mpnet deps chromium build lint bench gate
 
 run: models build
 	./target/release/chunkbench run
@@ -16,6 +16,11 @@ test: deps models chromium lint
 
 models:
 	bash scripts/fetch-models.sh
+
+# Optional second embedding model, all-mpnet-base-v2 (768-d, 384 word pieces), converted to ONNX
+# offline and checked against sentence-transformers' embeddings (see scripts/fetch-mpnet.sh).
+models-mpnet:
+	bash scripts/fetch-mpnet.sh
 
 # Debian's chromium, for the headless-browser test of report.html; installs it only when missing.
 chromium:
