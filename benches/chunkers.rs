@@ -117,7 +117,7 @@ fn semantic(c: &mut Criterion) {
         "kamradt:avg=300",
     ];
     let models_dir = paths::models_dir(None);
-    let mut model = match LocalModel::load(&models_dir, "all-MiniLM-L6-v2", 256, 0) {
+    let mut model = match LocalModel::bundled(&models_dir, Default::default()) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("skipping the semantic chunker benches (no local model): {e}");

@@ -37,6 +37,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Appended to the message of a 404 reply, e.g. ` (the URL should end in /v1)`.
     pub not_found_hint: String,
+    /// The flag that sets `timeout`, named when a request times out (e.g. `--llm-timeout`).
+    pub timeout_flag: String,
 }
 
 impl Config {
@@ -50,6 +52,7 @@ impl Config {
             backoff: Duration::from_millis(500),
             concurrency: 4,
             not_found_hint: String::new(),
+            timeout_flag: "the timeout".into(),
         }
     }
 }
@@ -243,6 +246,8 @@ impl Client {
                 let hint = match code {
                     401 | 403 => format!(" (check the key in ${})", self.config.key_env),
                     404 => self.config.not_found_hint.clone(),
+                    429 => " (rate limited; lower the concurrency or retry later)".into(),
+                    c if c >= 500 => " (the server failed; see its log)".into(),
                     _ => String::new(),
                 };
                 Err(Failure {
@@ -255,9 +260,15 @@ impl Client {
             Err(ureq::Error::Transport(t)) => Err(Failure {
                 retryable: true,
                 replied: false,
-                message: format!(
-                    "cannot reach the endpoint ({t}); check that the server is running and the URL is right"
-                ),
+                message: match t.to_string().contains("timed out") {
+                    true => format!(
+                        "no answer within the timeout ({t}); raise {} or check the server's load",
+                        self.config.timeout_flag
+                    ),
+                    false => format!(
+                        "cannot reach the endpoint ({t}); check that the server is running and the URL is right"
+                    ),
+                },
                 wait: None,
             }),
         }
@@ -267,7 +278,7 @@ impl Client {
     fn parse(&self, url: &str, text: &str) -> Result<Value> {
         let reply: Value = serde_json::from_str(text).map_err(|e| {
             Error::Model(format!(
-                "{url}: malformed reply, not JSON ({e}): {}",
+                "{url}: malformed reply, not JSON ({e}): {}; is this an OpenAI-compatible endpoint?",
                 excerpt(text)
             ))
         })?;

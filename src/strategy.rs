@@ -213,7 +213,7 @@ fn parameter_axes(table: &toml::Table, here: &str) -> Result<Vec<(String, Vec<Va
         if values.is_empty() {
             return Err(Error::strategy(
                 here,
-                format!("parameter `{k}` is an empty list"),
+                format!("parameter `{k}` is an empty list; give it at least one value"),
             ));
         }
         axes.push((k.clone(), values));

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use chunkbench::embed::open::Backend;
-use chunkbench::embed::{open, Embedder, EmbedderSpec, Prefixes};
+use chunkbench::embed::{open, EmbedderSpec, Prefixes};
 
 fn models() -> PathBuf {
     match std::env::var_os("CHUNKBENCH_MODELS").filter(|v| !v.is_empty()) {

@@ -21,13 +21,13 @@ impl<'a> Params<'a> {
 
     /// The error for this strategy with a message.
     pub fn error(&self, message: impl Into<String>) -> Error {
-        Error::strategy(
-            format!(
-                "{} (strategy {:?})",
-                self.strategy.origin, self.strategy.name
-            ),
-            message,
-        )
+        let s = self.strategy;
+        let quoted = format!("{:?}", s.name);
+        let origin = match s.origin.contains(&quoted) {
+            true => s.origin.clone(),
+            false => format!("{} (strategy {quoted})", s.origin),
+        };
+        Error::strategy(origin, message)
     }
 
     fn take(&mut self, key: &str) -> Option<Value> {

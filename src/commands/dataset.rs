@@ -27,7 +27,7 @@ pub fn validate(path: &Path) -> Result<i32> {
         path,
         None,
         format!(
-            "{} problems in {} gold excerpts (listed above)",
+            "{} of {} gold excerpts do not match their documents (each is listed above with its line); fix their offsets or text",
             problems.len(),
             excerpts
         ),

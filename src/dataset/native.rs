@@ -47,6 +47,8 @@ pub fn load(path: &Path) -> Result<RawDataset> {
     let documents = load_documents(&path.join("documents"))?;
     let qpath = path.join("questions.jsonl");
     let content = read_document(&qpath)?;
+    // A UTF-8 byte-order mark (some editors write one) is not part of the first line's JSON.
+    let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
     let mut questions = Vec::new();
     for (i, line) in content.lines().enumerate() {
         if line.trim().is_empty() {

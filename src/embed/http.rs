@@ -109,7 +109,7 @@ impl HttpEmbedder {
         let reply = self.client.post_json("embeddings", &body)?;
         parse_reply(&reply, texts.len()).map_err(|why| {
             Error::Model(format!(
-                "{}/embeddings: malformed reply, {why}: {}",
+                "{}/embeddings: malformed reply, {why}: {}; the endpoint must speak OpenAI's embeddings API",
                 self.client.base_url(),
                 excerpt(&reply.to_string())
             ))

@@ -104,6 +104,7 @@ pub fn open(spec: &EmbedderSpec, models_dir: &Path) -> Result<Box<dyn Embedder>>
             http.timeout = h.timeout;
             http.retries = h.retries;
             http.concurrency = h.concurrency;
+            http.timeout_flag = "--embed-timeout".into();
             let counter = h.tokenizer.as_deref().map(load_counter).transpose()?;
             Box::new(HttpEmbedder::new(HttpEmbedConfig {
                 http,

@@ -68,6 +68,7 @@ impl HttpLlm {
             backoff: config.backoff,
             concurrency: config.concurrency,
             not_found_hint: " (check the endpoint URL: it should end in /v1)".into(),
+            timeout_flag: "--llm-timeout".into(),
         })?;
         if config.model.is_empty() {
             return Err(Error::Usage(
@@ -111,7 +112,7 @@ impl Llm for HttpLlm {
             .as_str()
             .ok_or_else(|| {
                 Error::Model(format!(
-                    "{}/chat/completions: malformed reply, no choices[0].message.content: {}",
+                    "{}/chat/completions: malformed reply, no choices[0].message.content: {}; the endpoint must speak OpenAI's chat completions API",
                     self.client.base_url(),
                     excerpt(&reply.to_string())
                 ))

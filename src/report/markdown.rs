@@ -42,14 +42,13 @@ pub fn render(r: &RunResults) -> String {
 /// What each index costs and how much of the text the embedder never saw.
 fn index_table(s: &mut String, r: &RunResults) {
     let (heads, rows) = tables::index_table(r);
-    let _ = writeln!(s, "## The index: cost and truncation\n");
+    let _ = writeln!(s, "\n## The index: cost and truncation\n");
     let _ = writeln!(
         s,
         "Embedder tokens: every chunk as the embedder tokenises it; truncated: chunks longer than its input limit ({}); unseen: the share of tokens past that limit, which no vector reflects.\n",
         r.embedder.max_tokens.map_or_else(|| "unknown".to_string(), |n| format!("{n} tokens"))
     );
     table(s, &heads, &rows);
-    s.push('\n');
 }
 
 /// A table: the header row `heads`, its separator (the first column left-aligned, the others
@@ -282,7 +281,7 @@ mod tests {
             render(&testdata::small()),
             r#"# chunkbench results: small
 
-2 documents, 4 questions; embedder test-embedder (inputs truncated at 256 word pieces); exact top-5 cosine retrieval over all chunks. Span metrics over characters. Each cell: mean over questions [95% bootstrap interval, 100 resamples].
+2 documents, 4 questions; embedder test-embedder (local, mean pooling), inputs cut at 256 tokens, 8 dimensions; exact top-5 cosine retrieval over all chunks. Span metrics over characters. Each cell: mean over questions [95% bootstrap interval, 100 resamples].
 
 ## Span metrics, all questions
 
@@ -307,6 +306,15 @@ Other strategy minus fixed_128, over the same questions, with the 95% paired boo
 | strategy | Δ recall | Δ IoU | Δ precision_Ω | Δ MRR | Δ answer support |
 |---|---:|---:|---:|---:|---:|
 | recursive_256 | -0.0400 [-0.1000, +0.0200] | **-0.0500 [-0.0800, -0.0200]** | – | +0.0100 [-0.0300, +0.0500] | – |
+
+## The index: cost and truncation
+
+Embedder tokens: every chunk as the embedder tokenises it; truncated: chunks longer than its input limit (256 tokens); unseen: the share of tokens past that limit, which no vector reflects.
+
+| strategy | vectors | index size | embedder tokens | chunks truncated | tokens unseen |
+|---|---:|---:|---:|---:|---:|
+| fixed_128 | 0 | 0 B | 0 | n/a | n/a |
+| recursive_256 | 0 | 0 B | 0 | n/a | n/a |
 
 ## Recall by question kind
 

@@ -160,6 +160,11 @@ fixed_128          30    64.0  0.300 [0.280,0.320]  0.310 [0.290,0.330]  0.320 [
 recursive_256      30   128.0  0.250 [0.230,0.270]  0.260 [0.240,0.280]  0.270 [0.250,0.290]  0.280 [0.260,0.300]  0.310 [0.290,0.330]
 
 4 questions, k = 5, mean [95% bootstrap interval]. Time: 1.2 s total (chunking 0.1 s; embedding 1.0 s for 10 new texts, 1000 cl100k tokens, 1000 tokens/s; 0 texts from the cache; scoring 0.1 s).
+
+Index (test-embedder (local, mean pooling), inputs cut at 256 tokens, 8 dimensions):
+strategy       vectors  index size  embedder tokens  chunks truncated  tokens unseen
+fixed_128            0         0 B                0               n/a            n/a
+recursive_256        0         0 B                0               n/a            n/a
 "#
         );
     }

@@ -94,6 +94,7 @@ pub fn strategy(
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         chunks: chunk_stats(tokens),
+        index: Default::default(),
         summary,
         questions: Vec::new(),
     }
@@ -219,6 +220,7 @@ fn small_strategy(name: &str, family: &str, size: i64, q: f64) -> StrategyResult
         family: family.into(),
         params: vec![("size".into(), Value::Int(size))],
         chunks: chunk_stats(size as f64 * 0.5),
+        index: Default::default(),
         summary: vec![
             group("alpha", 2, 12, q + 0.1),
             group("beta", 2, 18, q - 0.1),

@@ -382,7 +382,13 @@ impl RunResults {
         } else {
             path.to_path_buf()
         };
-        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        let bytes = std::fs::read(&file).map_err(|e| {
+            Error::dataset(
+                &file,
+                None,
+                format!("cannot read it ({e}); pass the results.json of a `chunkbench run` (or its directory), or a baseline saved by `chunkbench baseline save`"),
+            )
+        })?;
         let not_ours = |what: String| {
             Error::dataset(
                 &file,
