@@ -53,18 +53,27 @@ fn runtime_library(models_dir: &Path) -> Result<PathBuf> {
     }
 }
 
+/// The process's ONNX Runtime environment (ONNX Runtime allows one per process; every model a
+/// process loads — a run, `serve`, a test loading two — shares it).
 fn environment(lib: &Path) -> Result<ort::environment::Environment> {
+    static ENV: std::sync::Mutex<Option<ort::environment::Environment>> =
+        std::sync::Mutex::new(None);
+    let mut env = ENV.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(e) = &*env {
+        return Ok(e.clone());
+    }
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         Error::Model(format!(
             "cannot {what} ONNX Runtime from {}: {e}",
             lib.display()
         ))
     };
-    ort::init_from(lib)
+    let built = ort::init_from(lib)
         .map_err(|e| fail("load", &e))?
         .with_name("chunkbench")
         .build()
-        .map_err(|e| fail("start", &e))
+        .map_err(|e| fail("start", &e))?;
+    Ok(env.insert(built).clone())
 }
 
 /// The four tokenizer files fastembed reads; `tokenizer_config.json` gets the numeric
