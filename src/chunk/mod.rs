@@ -21,6 +21,8 @@ pub mod semantic;
 pub mod sentence;
 pub mod separators;
 pub mod sizer;
+#[doc(hidden)]
+pub mod testing;
 pub mod window;
 
 use serde::Serialize;
@@ -77,25 +79,5 @@ pub trait Chunker: Send + Sync {
     /// Whether [`Chunker::chunk`] calls [`ChunkEnv::llm`] (the caller then provides a model).
     fn needs_llm(&self) -> bool {
         false
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod testing {
-    use super::Span;
-
-    /// Asserts the invariants every chunker promises.
-    pub fn assert_valid(text: &str, spans: &[Span]) {
-        let mut prev_start = 0;
-        for s in spans {
-            assert!(s.start < s.end, "empty span {s:?}");
-            assert!(s.end <= text.len(), "span {s:?} past the end");
-            assert!(
-                text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
-                "{s:?}"
-            );
-            assert!(s.start >= prev_start, "spans out of order at {s:?}");
-            prev_start = s.start;
-        }
     }
 }

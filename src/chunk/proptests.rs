@@ -28,38 +28,15 @@ pub(crate) fn document() -> impl Strategy<Value = String> {
     prop::collection::vec(fragment(), 0..200).prop_map(|v| v.concat())
 }
 
-/// The invariants every chunker promises: spans non-empty, on char boundaries, within the
-/// text, ordered by start (and disjoint when `disjoint`), each within `fits`, and every
-/// non-whitespace character in some span.
+/// The invariants every chunker promises ([`crate::chunk::testing::check_spans`], shared with the
+/// fuzz targets), as a property-test failure.
 pub(crate) fn check_spans(
     text: &str,
     spans: &[Span],
     disjoint: bool,
     fits: impl Fn(&str) -> Result<(), String>,
 ) -> Result<(), TestCaseError> {
-    let mut covered = vec![false; text.len()];
-    let (mut prev_start, mut prev_end) = (0, 0);
-    for s in spans {
-        prop_assert!(s.start < s.end, "empty span {:?}", s);
-        prop_assert!(s.end <= text.len(), "{:?} past the end", s);
-        prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
-        prop_assert!(s.start >= prev_start, "out of order at {:?}", s);
-        prop_assert!(!disjoint || s.start >= prev_end, "overlap at {:?}", s);
-        if let Err(e) = fits(&text[s.start..s.end]) {
-            return Err(TestCaseError::fail(format!("{e}: {s:?}")));
-        }
-        covered[s.start..s.end].iter_mut().for_each(|c| *c = true);
-        (prev_start, prev_end) = (s.start, s.end);
-    }
-    for (i, ch) in text.char_indices() {
-        prop_assert!(
-            covered[i] || ch.is_whitespace(),
-            "{:?} at byte {} is in no chunk",
-            ch,
-            i
-        );
-    }
-    Ok(())
+    super::testing::check_spans(text, spans, disjoint, fits).map_err(TestCaseError::fail)
 }
 
 /// Builds `spec`, checks it is deterministic and that its spans keep the invariants; `limit` is

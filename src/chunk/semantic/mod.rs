@@ -129,49 +129,7 @@ pub(crate) mod testing {
     use crate::chunk::ChunkEnv;
     use crate::error::Result;
 
-    fn fnv(bytes: &[u8]) -> u64 {
-        let mut h: u64 = 0xcbf29ce484222325;
-        for &b in bytes {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-        h
-    }
-
-    /// A hashed bag of words: each lower-cased word adds to one of `DIM` dimensions (and takes
-    /// from another), then the vector is normalised. Texts sharing words are similar, so the
-    /// algorithms see some structure; an empty text gets a fixed unit vector.
-    pub struct HashEnv;
-
-    const DIM: usize = 16;
-
-    impl HashEnv {
-        pub fn vector(text: &str) -> Vec<f32> {
-            let mut v = vec![0f32; DIM];
-            for w in text.split(|c: char| !c.is_alphanumeric()) {
-                if w.is_empty() {
-                    continue;
-                }
-                let h = fnv(w.to_lowercase().as_bytes());
-                v[(h % DIM as u64) as usize] += 1.0;
-                v[((h >> 32) % DIM as u64) as usize] -= 0.5;
-            }
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm == 0.0 {
-                v = vec![0.0; DIM];
-                v[0] = 1.0;
-            } else {
-                v.iter_mut().for_each(|x| *x /= norm);
-            }
-            v
-        }
-    }
-
-    impl ChunkEnv for HashEnv {
-        fn embed(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
-            Ok(texts.iter().map(|t| Arc::from(Self::vector(t))).collect())
-        }
-    }
+    pub use crate::chunk::testing::HashEnv;
 
     /// Hand-made vectors by exact text.
     pub struct TableEnv(pub HashMap<String, Vec<f32>>);
