@@ -112,46 +112,6 @@ pub fn group_questions(r: &RunResults, name: &str) -> usize {
         .map_or(0, |g| g.questions)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::testdata;
-
-    #[test]
-    fn columns_come_from_the_metric_list() {
-        let names = |v: Vec<&Metric>| v.iter().map(|m| m.name).collect::<Vec<_>>();
-        assert_eq!(
-            names(rank_columns()),
-            ["hit", "excerpt_recall", "mrr", "ndcg", "answer_support"]
-        );
-        let r = testdata::small();
-        assert!(answer_columns(&r).is_empty());
-        assert_eq!(
-            names(difference_columns(&r)),
-            ["recall", "iou", "precision_omega", "mrr", "answer_support"]
-        );
-    }
-
-    #[test]
-    fn best_and_differences_are_oriented() {
-        let r = testdata::small();
-        let best = best_by_iou(&r).unwrap();
-        assert_eq!(best.name, "fixed_128");
-        // comparisons hold (a = fixed_128, b = recursive_256): recursive − fixed as stored.
-        let d = difference(&r, "fixed_128", "recursive_256", "iou").unwrap();
-        assert_eq!(
-            (d.diff, d.lo, d.hi, d.significant),
-            (-0.05, -0.08, -0.02, true)
-        );
-        // Asked the other way round, the sign and the interval flip.
-        let d = difference(&r, "recursive_256", "fixed_128", "iou").unwrap();
-        assert_eq!((d.diff, d.lo, d.hi), (0.05, 0.02, 0.08));
-        assert!(difference(&r, "fixed_128", "recursive_256", "faithfulness").is_none());
-        assert_eq!(kinds(&r), ["single"]);
-        assert_eq!(group_questions(&r, "kind:single"), 4);
-    }
-}
-
 /// Bytes as B, KiB, MiB or GiB.
 pub fn bytes(n: usize) -> String {
     let units = ["B", "KiB", "MiB", "GiB"];
@@ -209,4 +169,44 @@ pub fn index_table(r: &RunResults) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (heads, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata;
+
+    #[test]
+    fn columns_come_from_the_metric_list() {
+        let names = |v: Vec<&Metric>| v.iter().map(|m| m.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(rank_columns()),
+            ["hit", "excerpt_recall", "mrr", "ndcg", "answer_support"]
+        );
+        let r = testdata::small();
+        assert!(answer_columns(&r).is_empty());
+        assert_eq!(
+            names(difference_columns(&r)),
+            ["recall", "iou", "precision_omega", "mrr", "answer_support"]
+        );
+    }
+
+    #[test]
+    fn best_and_differences_are_oriented() {
+        let r = testdata::small();
+        let best = best_by_iou(&r).unwrap();
+        assert_eq!(best.name, "fixed_128");
+        // comparisons hold (a = fixed_128, b = recursive_256): recursive − fixed as stored.
+        let d = difference(&r, "fixed_128", "recursive_256", "iou").unwrap();
+        assert_eq!(
+            (d.diff, d.lo, d.hi, d.significant),
+            (-0.05, -0.08, -0.02, true)
+        );
+        // Asked the other way round, the sign and the interval flip.
+        let d = difference(&r, "recursive_256", "fixed_128", "iou").unwrap();
+        assert_eq!((d.diff, d.lo, d.hi), (0.05, 0.02, 0.08));
+        assert!(difference(&r, "fixed_128", "recursive_256", "faithfulness").is_none());
+        assert_eq!(kinds(&r), ["single"]);
+        assert_eq!(group_questions(&r, "kind:single"), 4);
+    }
 }

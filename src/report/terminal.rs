@@ -145,6 +145,33 @@ fn answer_table(s: &mut String, r: &RunResults, name_w: usize) {
     }
 }
 
+/// The index table: vectors, size, embedder tokens, truncation (and money, with a price).
+fn index_lines(s: &mut String, r: &RunResults) {
+    let (heads, rows) = super::tables::index_table(r);
+    let widths: Vec<usize> = (0..heads.len())
+        .map(|c| {
+            rows.iter()
+                .map(|row| row[c].chars().count())
+                .chain([heads[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let _ = writeln!(s, "\nIndex ({}):", r.embedder.describe());
+    for row in std::iter::once(&heads).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| match i {
+                0 => format!("{c:<w$}"),
+                _ => format!("{c:>w$}"),
+            })
+            .collect();
+        let _ = writeln!(s, "{}", cells.join("  ").trim_end());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,32 +230,5 @@ recursive_256    0.330 [0.310,0.350]  +0.050 [+0.010,+0.090]
             written(&paths[..1], dir),
             format!("Wrote summary.csv to {}", dir.display())
         );
-    }
-}
-
-/// The index table: vectors, size, embedder tokens, truncation (and money, with a price).
-fn index_lines(s: &mut String, r: &RunResults) {
-    let (heads, rows) = super::tables::index_table(r);
-    let widths: Vec<usize> = (0..heads.len())
-        .map(|c| {
-            rows.iter()
-                .map(|row| row[c].chars().count())
-                .chain([heads[c].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let _ = writeln!(s, "\nIndex ({}):", r.embedder.describe());
-    for row in std::iter::once(&heads).chain(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (c, w))| match i {
-                0 => format!("{c:<w$}"),
-                _ => format!("{c:>w$}"),
-            })
-            .collect();
-        let _ = writeln!(s, "{}", cells.join("  ").trim_end());
     }
 }
