@@ -12,17 +12,9 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
 }
 
-/// The installed models directory (as the binary finds it).
+/// The installed models directory, found as the binary finds it.
 fn models() -> PathBuf {
-    match std::env::var_os("CHUNKBENCH_MODELS").filter(|v| !v.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let home = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-            home.join("chunkbench/models")
-        }
-    }
+    chunkbench::paths::models_dir(None)
 }
 
 fn chunkbench(dir: &Path, args: &[&str]) -> Output {

@@ -18,11 +18,9 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
 }
 
+/// The installed models directory, found as the binary finds it.
 fn models() -> PathBuf {
-    match std::env::var_os("CHUNKBENCH_MODELS").filter(|v| !v.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/chunkbench/models"),
-    }
+    chunkbench::paths::models_dir(None)
 }
 
 fn run(dir: &Path, out: &str, extra: &[&str]) -> Output {

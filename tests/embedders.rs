@@ -8,11 +8,9 @@ use std::path::{Path, PathBuf};
 use chunkbench::embed::open::Backend;
 use chunkbench::embed::{open, EmbedderSpec, Prefixes};
 
+/// The installed models directory, found as the binary finds it.
 fn models() -> PathBuf {
-    match std::env::var_os("CHUNKBENCH_MODELS").filter(|v| !v.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/chunkbench/models"),
-    }
+    chunkbench::paths::models_dir(None)
 }
 
 fn spec(dir: Option<&Path>) -> EmbedderSpec {

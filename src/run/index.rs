@@ -14,7 +14,8 @@ pub fn index_stats(
     price_per_mtok: Option<f64>,
 ) -> IndexStats {
     let total: usize = tokens.iter().sum();
-    let share = |part: usize, of: usize| (of > 0).then(|| part as f64 / of as f64).or(Some(0.0));
+    // A share of nothing is 0, not NaN.
+    let share = |part: usize, of: usize| Some(if of > 0 { part as f64 / of as f64 } else { 0.0 });
     let (truncated, unseen) = match max_tokens {
         Some(max) => (
             tokens.iter().filter(|&&n| n > max).count(),
