@@ -24,6 +24,7 @@ pub mod output;
 pub mod paths;
 pub mod questions;
 pub mod report;
+pub mod rerank;
 pub mod results;
 pub mod retrieve;
 pub mod run;

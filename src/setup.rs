@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{AnswerArgs, LlmArgs, ModelArgs};
+use crate::cli::{AnswerArgs, LlmArgs, ModelArgs, RetrievalArgs};
 use crate::embed::open::{Backend, HttpSpec};
 use crate::embed::st_config::Pooling;
 use crate::embed::{Embedder, EmbedderSpec, EmbeddingCache, Prefixes};
@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 use crate::llm::http::{HttpConfig, HttpLlm};
 use crate::llm::local::{default_model_path, LocalLlm};
 use crate::llm::{Llm, LlmCache, LlmSetup};
+use crate::rerank::http::HttpReranker;
+use crate::rerank::local::LlmReranker;
+use crate::rerank::{RerankStage, Reranker};
 
 /// A directory flag, with an empty value (e.g. `CHUNKBENCH_MODELS=`) read as not given.
 pub fn given_dir(dir: &Option<std::path::PathBuf>) -> Option<&Path> {
@@ -119,6 +122,56 @@ pub fn open_llm(args: &LlmArgs, models_dir: Option<&Path>) -> Result<LlmSetup> {
         None
     };
     Ok(LlmSetup { model, cache })
+}
+
+/// Opens the reranker of `--reranker`: the embedded language model (`local`, sharing the run's
+/// language model and its response cache) or a `/rerank` endpoint (its scores cached in the
+/// model-response cache directory).
+pub fn open_reranker(
+    args: &RetrievalArgs,
+    llm: Option<&LlmSetup>,
+    llm_args: &LlmArgs,
+) -> Result<RerankStage> {
+    let depth = args.rerank_depth;
+    match args.reranker.as_deref() {
+        Some("local") => {
+            let llm = llm.ok_or_else(|| {
+                Error::Usage(
+                    "--reranker local needs the language model of --llm-*, and none was opened"
+                        .into(),
+                )
+            })?;
+            Ok(RerankStage {
+                model: Arc::new(LlmReranker::new(llm.model.clone())),
+                cache: llm.cache.clone(),
+                depth,
+            })
+        }
+        Some(url) => {
+            let mut config = crate::http::Config::new(url);
+            config.key_env = args.rerank_key_env.clone();
+            config.timeout = Duration::from_secs_f64(args.rerank_timeout);
+            let model: Arc<dyn Reranker> =
+                Arc::new(HttpReranker::new(config, &args.rerank_model_name)?);
+            let cache = match llm_args.no_llm_cache {
+                true => None,
+                false => {
+                    let dir = llm_args
+                        .llm_cache_dir
+                        .clone()
+                        .unwrap_or_else(crate::paths::llm_cache_dir);
+                    crate::paths::prepare_dir(&dir, "--llm-cache-dir")?;
+                    Some(Arc::new(LlmCache::open(&dir, model.id())?))
+                }
+            };
+            Ok(RerankStage {
+                model,
+                cache,
+                depth,
+            })
+        }
+        None => Err(Error::Usage("no --reranker given".into())),
+    }
 }
 
 /// Whether `--judge` names an endpoint rather than a file.

@@ -123,11 +123,83 @@ fn canonical_name(family: &str, params: &[(String, Value)]) -> String {
     format!("{family}:{}", kv.join(","))
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GridFile {
     #[serde(default)]
     strategy: Vec<toml::Table>,
+    #[serde(default)]
+    retrieval: Option<GridRetrieval>,
+}
+
+/// A grid's optional `[retrieval]` table: the retrievers and hand-over rules every strategy of
+/// the sweep runs under, as `--retrievers` and `--budget` write them (the flags win):
+///
+/// ```toml
+/// [retrieval]
+/// retrievers = ["dense", "bm25", "hybrid:fusion=rrf,k=60"]
+/// budget = ["top-k", 1000]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridRetrieval {
+    #[serde(default)]
+    pub retrievers: Vec<String>,
+    #[serde(default, deserialize_with = "budget_values")]
+    pub budget: Vec<String>,
+}
+
+/// `budget` values: token counts or the word `top-k`, read as `--budget` writes them.
+fn budget_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum One {
+        Tokens(u64),
+        Word(String),
+    }
+    let values: Vec<One> = Vec::deserialize(d)?;
+    Ok(values
+        .into_iter()
+        .map(|v| match v {
+            One::Tokens(n) => n.to_string(),
+            One::Word(w) => w,
+        })
+        .collect())
+}
+
+/// The `[retrieval]` table of the first grid file among the `--strategies` arguments that has
+/// one.
+pub fn grid_retrieval(args: &[String]) -> Result<Option<GridRetrieval>> {
+    for a in args {
+        let p = Path::new(a);
+        if a.ends_with(".toml") && p.is_file() {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+            let grid = parse_file(&text, &p.display().to_string())?;
+            if grid.retrieval.is_some() {
+                return Ok(grid.retrieval);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Parses a grid file's TOML; `origin` names the file in errors.
+fn parse_file(text: &str, origin: &str) -> Result<GridFile> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+        Error::strategy(
+            format!("{origin}{at}"),
+            format!(
+                "{}; a grid is a list of [[strategy]] tables with family = \"...\" and parameters, and an optional [retrieval] table",
+                e.message()
+            ),
+        )
+    })
 }
 
 /// Reads a TOML grid file into strategies (arrays are expanded into every combination).
@@ -138,19 +210,7 @@ pub fn load_grid(path: &Path) -> Result<Vec<Strategy>> {
 
 /// Parses a TOML grid; `origin` names the file in errors.
 pub fn parse_grid(text: &str, origin: &str) -> Result<Vec<Strategy>> {
-    let grid: GridFile = toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-        Error::strategy(
-            format!("{origin}{at}"),
-            format!(
-                "{}; a grid is a list of [[strategy]] tables with family = \"...\" and parameters",
-                e.message()
-            ),
-        )
-    })?;
+    let grid = parse_file(text, origin)?;
     let mut out = Vec::new();
     for (i, table) in grid.strategy.iter().enumerate() {
         let here = format!("{origin} ([[strategy]] #{})", i + 1);
@@ -324,6 +384,20 @@ mod tests {
         assert!(e.to_string().starts_with("g.toml:"), "{e}");
         let e = parse_grid("[[strategy]]\nsize = 3\n", "g.toml").unwrap_err();
         assert!(e.to_string().contains("missing `family"), "{e}");
+    }
+
+    #[test]
+    fn a_retrieval_table_names_retrievers_and_budgets() {
+        let g = parse_file(
+            "[retrieval]\nretrievers = ['dense', 'bm25:k1=1.5']\nbudget = ['top-k', 1000]\n[[strategy]]\nfamily='fixed'\nsize=4\n",
+            "g.toml",
+        )
+        .unwrap();
+        let r = g.retrieval.unwrap();
+        assert_eq!(r.retrievers, ["dense", "bm25:k1=1.5"]);
+        assert_eq!(r.budget, ["top-k", "1000"]);
+        let e = parse_file("[retrieval]\nretriever = ['dense']\n", "g.toml").unwrap_err();
+        assert!(e.to_string().contains("g.toml:"), "{e}");
     }
 
     #[test]

@@ -4,14 +4,17 @@ use std::path::{Path, PathBuf};
 
 use crate::answers::AnswerSetup;
 use crate::chunk;
-use crate::cli::{AnswerArgs, RunArgs};
+use crate::cli::{AnswerArgs, RetrievalArgs, RunArgs};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::llm::LlmSetup;
 use crate::output::Progress;
 use crate::report;
-use crate::run::{RunConfig, RunOutput};
-use crate::setup::{check_judge, embed_batch, given_dir, open_embedder, open_judge, open_llm};
+use crate::retrieve::Setup;
+use crate::run::{Models, RunConfig, RunOutput};
+use crate::setup::{
+    check_judge, embed_batch, given_dir, open_embedder, open_judge, open_llm, open_reranker,
+};
 use crate::strategy;
 
 pub fn run(args: RunArgs) -> Result<i32> {
@@ -21,6 +24,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         // fail on a bad strategy before loading anything heavy
         needs_llm |= chunk::build(s)?.needs_llm();
     }
+    let setups = retrieval_setups(&args)?;
+    let reranks = setups.iter().any(|s| s.rerank);
+    check_rerank_flags(&args.retrieval, reranks)?;
+    needs_llm |= reranks && args.retrieval.reranker.as_deref() == Some("local");
     check_answer_flags(&args.answers)?;
     let out = args
         .out
@@ -31,20 +38,24 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // Before any model loads.
     check_answer_dataset(&args.answers, &dataset)?;
     let progress = Progress::new(args.quiet);
-    let (mut embedder, mut cache) = open_embedder(&args.model)?;
     let wants_answers = args.answers.utility || args.answers.judge.is_some();
     let llm = if needs_llm || wants_answers {
         Some(open_llm(&args.llm, given_dir(&args.model.models_dir))?)
     } else {
         None
     };
+    let rerank = match reranks {
+        true => Some(open_reranker(&args.retrieval, llm.as_ref(), &args.llm)?),
+        false => None,
+    };
     let answers = answer_setup(&args, llm.as_ref())?;
-    stop_cleanly_on_ctrl_c(&out, cache.path(), llm.as_ref());
     let config = RunConfig {
         dataset,
         dataset_path: args.dataset.clone(),
         strategies,
         k: args.k,
+        setups,
+        rerank,
         batch: embed_batch(&args.model),
         embed_price: args.embed_price,
         found_share: args.found_share,
@@ -53,23 +64,74 @@ pub fn run(args: RunArgs) -> Result<i32> {
         llm,
         answers,
     };
-    let output = crate::run::run(&config, &mut *embedder, &mut cache, &progress)?;
+    let output = if config.needs_embedder()? {
+        let (mut embedder, mut cache) = open_embedder(&args.model)?;
+        stop_cleanly_on_ctrl_c(&out, Some(cache.path()), config.llm.as_ref());
+        let models = Models {
+            embedder: &mut *embedder,
+            cache: &mut cache,
+        };
+        crate::run::run(&config, Some(models), &progress)?
+    } else {
+        stop_cleanly_on_ctrl_c(&out, None, config.llm.as_ref());
+        crate::run::run(&config, None, &progress)?
+    };
     write_outputs(&out, &output, args.quiet)?;
     Ok(0)
+}
+
+/// The retrieval setups of the flags, else of the grid's `[retrieval]` table, else dense top-k.
+fn retrieval_setups(args: &RunArgs) -> Result<Vec<Setup>> {
+    let grid = strategy::grid_retrieval(&args.strategies)?.unwrap_or_default();
+    let retrievers = match args.retrieval.retrievers.is_empty() {
+        true => &grid.retrievers,
+        false => &args.retrieval.retrievers,
+    };
+    let budget = match args.retrieval.budget.is_empty() {
+        true => &grid.budget,
+        false => &args.retrieval.budget,
+    };
+    let handovers = crate::retrieve::setup::parse_handovers(budget, args.k)?;
+    crate::retrieve::setup::plan(retrievers, &handovers)
+}
+
+/// `--reranker` is needed exactly when a retriever ends in `+rerank`.
+fn check_rerank_flags(args: &RetrievalArgs, reranks: bool) -> Result<()> {
+    match (&args.reranker, reranks) {
+        (None, true) => Err(Error::Usage(
+            "a retriever ends in +rerank, but --reranker is not given; add --reranker local (the embedded language model) or --reranker http://HOST:PORT/v1".into(),
+        )),
+        (Some(r), false) => Err(Error::Usage(format!(
+            "--reranker {r} is given, but no retriever ends in +rerank; add one, e.g. --retrievers dense,dense+rerank"
+        ))),
+        (Some(r), true) if r != "local" && !r.starts_with("http://") && !r.starts_with("https://") => {
+            Err(Error::Usage(format!(
+                "--reranker {r:?}: give `local` (the embedded language model) or a rerank endpoint URL (http://HOST:PORT/v1)"
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Ctrl-C (SIGINT) ends the run with exit code 130 and one line that says what was kept: every
 /// vector and model answer already computed is in the caches (flushed batch by batch; a record cut
 /// short is dropped at the next open), tables are written only at the end, and the same command
 /// resumes.
-fn stop_cleanly_on_ctrl_c(out: &Path, embeddings: &Path, llm: Option<&LlmSetup>) {
-    let mut kept = format!(
-        "the embeddings computed so far are kept in {}",
-        embeddings.display()
-    );
-    if let Some(c) = llm.and_then(|l| l.cache.as_ref()) {
-        kept.push_str(&format!(" and the model answers in {}", c.path().display()));
+fn stop_cleanly_on_ctrl_c(out: &Path, embeddings: Option<&Path>, llm: Option<&LlmSetup>) {
+    let mut kept: Vec<String> = Vec::new();
+    if let Some(e) = embeddings {
+        kept.push(format!(
+            "the embeddings computed so far are kept in {}",
+            e.display()
+        ));
     }
+    if let Some(c) = llm.and_then(|l| l.cache.as_ref()) {
+        kept.push(format!("the model answers in {}", c.path().display()));
+    }
+    let kept = match kept.is_empty() {
+        true => "nothing needed keeping".to_string(),
+        false => kept.join(" and "),
+    };
     let line = format!(
         "interrupted: {kept}; the tables in {} are written only when a run completes; run the same command again to resume",
         out.display()

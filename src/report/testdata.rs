@@ -89,6 +89,7 @@ pub fn strategy(
     StrategyResults {
         name: name.into(),
         family: family.into(),
+        setup: None,
         params: params
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
@@ -130,6 +131,7 @@ pub fn results(strategies: Vec<StrategyResults>) -> RunResults {
         bootstrap_resamples: 100,
         bootstrap_seed: 7,
         answer_models: Default::default(),
+        retrieval: None,
         strategies,
         comparisons: Vec::new(),
     }
@@ -218,6 +220,7 @@ fn small_strategy(name: &str, family: &str, size: i64, q: f64) -> StrategyResult
     StrategyResults {
         name: name.into(),
         family: family.into(),
+        setup: None,
         params: vec![("size".into(), Value::Int(size))],
         chunks: chunk_stats(size as f64 * 0.5),
         index: Default::default(),

@@ -34,6 +34,9 @@ pub struct RunResults {
     /// The language models behind the model-based answer metrics (none: they were not run).
     #[serde(default)]
     pub answer_models: AnswerModels,
+    /// The retrieval setups, when not just the default dense top-k.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieval: Option<RetrievalInfo>,
     pub strategies: Vec<StrategyResults>,
     /// Paired differences between every two strategies on every metric, over all questions.
     pub comparisons: Vec<Comparison>,
@@ -144,6 +147,10 @@ pub struct StrategyResults {
     pub name: String,
     pub family: String,
     pub params: Vec<(String, Value)>,
+    /// The retrieval setup of this row (absent when the run had only the default one, dense
+    /// top-k, whose rows are named by their strategy alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<RowSetup>,
     pub chunks: ChunkStats,
     /// The index's cost and truncation (default in results written before it existed).
     #[serde(default)]
@@ -161,6 +168,36 @@ impl StrategyResults {
             .find(|g| g.corpus == "all")
             .expect("every strategy has an `all` row")
     }
+}
+
+/// The retrieval setup a row was measured under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowSetup {
+    /// The chunking strategy's name (the row's name is `strategy @ label`).
+    pub strategy: String,
+    /// The retriever's spec, e.g. `bm25` or `hybrid:fusion=weighted,alpha=0.3`.
+    pub retriever: String,
+    /// The reranker's id, when the rerank stage reordered the candidates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reranker: Option<String>,
+    pub handover: crate::retrieve::Handover,
+    /// `bm25+rerank, top-5`.
+    pub label: String,
+}
+
+/// The retrieval of a run that is not the default (dense top-k alone): its setups and rerank
+/// stage. `compare` refuses runs whose retrieval differs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrievalInfo {
+    /// Every setup's label, in row order.
+    pub setups: Vec<String>,
+    /// The reranker and how many candidates it reorders, when a setup reranks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reranker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerank_depth: Option<usize>,
+    /// The unit of token budgets.
+    pub budget_unit: String,
 }
 
 /// Size statistics of a strategy's chunks.
@@ -340,6 +377,30 @@ pub struct StrategyTiming {
     /// What the model-based answer metrics cost for this strategy.
     #[serde(default, skip_serializing_if = "AnswerCost::is_empty")]
     pub answer: AnswerCost,
+    /// What retrieving this row cost (absent in timings written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieval: Option<RetrievalTiming>,
+}
+
+/// Index build time, index size and query latency of one row (a strategy under a setup).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RetrievalTiming {
+    /// The row's name.
+    pub name: String,
+    /// The retriever, with `+rerank` when reranked, and the hand-over rule.
+    pub retriever: String,
+    pub handover: String,
+    /// Wall time to build the index over the strategy's chunks (embeddings already computed).
+    pub index_seconds: f64,
+    pub index_bytes: usize,
+    /// Questions timed, and the median and 95th percentile of the time from a question (its
+    /// vector already computed) to the chunks handed over: ranking, reranking, hand-over.
+    pub queries: usize,
+    pub query_p50_ms: f64,
+    pub query_p95_ms: f64,
+    /// What the rerank stage cost for this row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerank: Option<crate::llm::LlmCost>,
 }
 
 /// Model cost of the answer metrics (context utility, answer generation, judging).

@@ -6,8 +6,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::RunConfig;
-use crate::chunk::{Chunker, Span, WithLlm};
-use crate::embed::SharedEmbedder;
+use crate::chunk::{ChunkEnv, Chunker, Span, WithLlm};
 use crate::error::{Error, Result};
 use crate::llm::LlmCost;
 use crate::output::Progress;
@@ -28,7 +27,7 @@ pub struct Chunked {
 pub fn chunk_all(
     config: &RunConfig,
     chunkers: &[Box<dyn Chunker>],
-    env: &SharedEmbedder,
+    env: &dyn ChunkEnv,
     progress: &Progress,
 ) -> Result<Vec<Chunked>> {
     let dataset = &config.dataset;

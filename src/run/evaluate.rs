@@ -1,13 +1,11 @@
-//! Retrieval and scoring of one strategy's chunks, then aggregation with bootstrap intervals and
-//! paired comparisons between strategies.
-
-use std::sync::Arc;
+//! Scoring one question: its gold spans against the chunks a retrieval setup handed over, on
+//! code-point ranges.
 
 use super::summary::report_groups;
-use crate::chunk::{sizer::cl100k_tokens, Span};
+use crate::chunk::Span;
 use crate::dataset::{Dataset, Question};
 use crate::results::*;
-use crate::retrieve::Index;
+use crate::retrieve::handover::Handed;
 use crate::score::aggregate::median_p95;
 use crate::score::answer::answer_support;
 use crate::score::ranges::Range;
@@ -15,30 +13,17 @@ use crate::score::rank::{rank_scores, relevant_count};
 use crate::score::span::{precision_omega, retrieval_scores};
 use crate::strategy::Strategy;
 
-/// Scoring settings.
-pub struct Settings {
-    pub k: usize,
-    pub found_share: f64,
-}
-
-/// One strategy's chunks as retrieval and scoring see them: code-point ranges, grouped by
-/// document, and the dense index over their vectors.
-struct Scorer<'a> {
+/// One strategy's chunks as scoring sees them: code-point ranges, grouped by document.
+pub struct Scorer<'a> {
     dataset: &'a Dataset,
     chunks: &'a [(usize, Span)],
     ranges: Vec<Range>,
     by_doc: Vec<Vec<Range>>,
-    index: Index,
-    settings: &'a Settings,
+    found_share: f64,
 }
 
 impl<'a> Scorer<'a> {
-    fn new(
-        dataset: &'a Dataset,
-        chunks: &'a [(usize, Span)],
-        vectors: &[Arc<[f32]>],
-        settings: &'a Settings,
-    ) -> Self {
+    pub fn new(dataset: &'a Dataset, chunks: &'a [(usize, Span)], found_share: f64) -> Self {
         let ranges: Vec<Range> = chunks
             .iter()
             .map(|(d, sp)| char_range(dataset, *d, sp.start, sp.end))
@@ -52,21 +37,29 @@ impl<'a> Scorer<'a> {
             chunks,
             ranges,
             by_doc,
-            index: Index::new(vectors),
-            settings,
+            found_share,
         }
     }
 
-    /// Retrieves the top-k chunks for question `q` (embedded as `qv`) and scores them.
-    fn question(&self, q: &Question, qv: &[f32]) -> QuestionResult {
+    /// The code-point range of what was handed over of a chunk (all of it, or a prefix).
+    fn handed_range(&self, h: &Handed) -> Range {
+        let (d, sp) = self.chunks[h.chunk];
+        if h.bytes == sp.len() {
+            self.ranges[h.chunk]
+        } else {
+            char_range(self.dataset, d, sp.start, sp.start + h.bytes)
+        }
+    }
+
+    /// Scores question `q` on the chunks handed over for it, best first.
+    pub fn question(&self, q: &Question, handed: &[Handed]) -> QuestionResult {
         let docs = &self.dataset.documents;
         let gold: Vec<Range> = q
             .gold
             .iter()
             .map(|g| char_range(self.dataset, g.doc, g.start, g.end))
             .collect();
-        let hits = self.index.top_k(qv, self.settings.k);
-        let retrieved: Vec<Range> = hits.iter().map(|&(i, _)| self.ranges[i]).collect();
+        let retrieved: Vec<Range> = handed.iter().map(|h| self.handed_range(h)).collect();
         let span = retrieval_scores(&gold, &retrieved);
         let mut gold_docs: Vec<usize> = gold.iter().map(|g| g.doc).collect();
         gold_docs.sort_unstable();
@@ -79,14 +72,14 @@ impl<'a> Scorer<'a> {
             &gold,
             &retrieved,
             relevant_count(&gold, &candidates),
-            self.settings.found_share,
+            self.found_share,
         );
         let support = q.answer.as_deref().and_then(|a| {
             answer_support(
                 a,
-                hits.iter().map(|&(i, _)| {
-                    let (d, sp) = self.chunks[i];
-                    &docs[d].text[sp.start..sp.end]
+                handed.iter().map(|h| {
+                    let (d, sp) = self.chunks[h.chunk];
+                    &docs[d].text[sp.start..sp.start + h.bytes]
                 }),
             )
         });
@@ -104,15 +97,44 @@ impl<'a> Scorer<'a> {
             answer_support: support,
             context_utility: None,
             generated: None,
-            retrieved: hits
+            retrieved: retrieved
                 .iter()
-                .map(|&(i, score)| RetrievedChunk {
-                    doc: docs[self.ranges[i].doc].id.clone(),
-                    start: self.ranges[i].start,
-                    end: self.ranges[i].end,
-                    score,
+                .zip(handed)
+                .map(|(r, h)| RetrievedChunk {
+                    doc: docs[r.doc].id.clone(),
+                    start: r.start,
+                    end: r.end,
+                    score: h.score,
                 })
                 .collect(),
+        }
+    }
+
+    /// A strategy's result row without questions yet: its chunk statistics and one summary slot
+    /// per report group. `tokens` are the chunks' cl100k lengths.
+    pub fn row(&self, strategy: &Strategy, tokens: &[usize]) -> StrategyResults {
+        let char_sizes: Vec<usize> = self.ranges.iter().map(Range::len).collect();
+        let summary = report_groups(self.dataset)
+            .into_iter()
+            .map(|g| GroupSummary {
+                chunks: match g.document {
+                    Some(d) => self.by_doc[d].len(),
+                    None => self.ranges.len(),
+                },
+                corpus: g.name,
+                questions: 0,
+                metrics: Vec::new(),
+            })
+            .collect();
+        StrategyResults {
+            name: strategy.name.clone(),
+            family: strategy.family.clone(),
+            params: strategy.params.clone(),
+            setup: None,
+            chunks: chunk_stats(tokens, &char_sizes),
+            index: Default::default(),
+            summary,
+            questions: Vec::new(),
         }
     }
 }
@@ -125,59 +147,6 @@ fn char_range(dataset: &Dataset, d: usize, start: usize, end: usize) -> Range {
         c.byte_to_char(start).expect("spans are on char boundaries"),
         c.byte_to_char(end).expect("spans are on char boundaries"),
     )
-}
-
-/// Retrieves the top-k chunks for every question and scores them. `chunks` are (document, byte
-/// span) in collection order; `vectors` their embeddings.
-pub fn score_strategy(
-    strategy: &Strategy,
-    dataset: &Dataset,
-    chunks: &[(usize, Span)],
-    vectors: &[Arc<[f32]>],
-    question_vectors: &[Arc<[f32]>],
-    settings: &Settings,
-) -> StrategyResults {
-    let docs = &dataset.documents;
-    let scorer = Scorer::new(dataset, chunks, vectors, settings);
-    let questions: Vec<QuestionResult> = dataset
-        .questions
-        .iter()
-        .zip(question_vectors)
-        .map(|(q, qv)| scorer.question(q, qv))
-        .collect();
-    let Scorer { ranges, by_doc, .. } = scorer;
-    let token_sizes: Vec<usize> = chunks
-        .iter()
-        .map(|(d, sp)| cl100k_tokens(&docs[*d].text[sp.start..sp.end]))
-        .collect();
-    let char_sizes: Vec<usize> = ranges.iter().map(Range::len).collect();
-    let chunk_counts: Vec<(String, usize)> = report_groups(dataset)
-        .into_iter()
-        .map(|g| {
-            let n = match g.document {
-                Some(d) => by_doc[d].len(),
-                None => ranges.len(),
-            };
-            (g.name, n)
-        })
-        .collect();
-    StrategyResults {
-        name: strategy.name.clone(),
-        family: strategy.family.clone(),
-        params: strategy.params.clone(),
-        chunks: chunk_stats(&token_sizes, &char_sizes),
-        index: Default::default(),
-        summary: chunk_counts
-            .into_iter()
-            .map(|(corpus, chunks)| GroupSummary {
-                corpus,
-                questions: 0,
-                chunks,
-                metrics: Vec::new(),
-            })
-            .collect(),
-        questions,
-    }
 }
 
 fn chunk_stats(tokens: &[usize], chars: &[usize]) -> ChunkStats {
@@ -210,6 +179,7 @@ mod tests {
     use super::*;
     use crate::dataset::{Document, Format, GoldSpan};
     use crate::strategy::Strategy;
+    use std::sync::Arc;
 
     /// Two documents; "é" makes byte and code-point offsets differ in the first.
     fn dataset() -> Dataset {
@@ -269,17 +239,24 @@ mod tests {
 
     fn score(chunk_vectors: &[[f32; 2]], questions: &[[f32; 2]], k: usize) -> StrategyResults {
         let ds = dataset();
-        score_strategy(
+        let setups =
+            crate::retrieve::setup::plan(&[], &[crate::retrieve::Handover::TopK(k)]).unwrap();
+        let retrieval = crate::run::retrieval::Retrieval {
+            setups: &setups,
+            rerank: None,
+            found_share: 0.5,
+            plain_names: true,
+        };
+        let mut rows = crate::run::retrieval::score_strategy(
             &Strategy::parse("fixed:size=4").unwrap(),
             &ds,
             &CHUNKS,
-            &vectors(chunk_vectors),
-            &vectors(questions),
-            &Settings {
-                k,
-                found_share: 0.5,
-            },
+            Some(&vectors(chunk_vectors)),
+            Some(&vectors(questions)),
+            &retrieval,
         )
+        .unwrap();
+        rows.remove(0).results
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod chunking;
 pub mod embedding;
 pub mod evaluate;
 pub mod index;
+pub mod retrieval;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -15,15 +16,19 @@ use rayon::prelude::*;
 
 use crate::answers::AnswerSetup;
 use crate::chunk;
+use crate::chunk::{ChunkEnv, NoEmbeddings};
 use crate::dataset::Dataset;
 use crate::embed::{Embedder, EmbeddingCache, SharedEmbedder};
 use crate::error::{Error, Result};
 use crate::llm::LlmSetup;
 use crate::output::Progress;
+use crate::rerank::RerankStage;
 use crate::results::*;
+use crate::retrieve::{Handover, Setup};
 use crate::strategy::Strategy;
 use chunking::Chunked;
 use embedding::Embedded;
+use retrieval::{Retrieval, Row};
 
 /// What to run.
 pub struct RunConfig {
@@ -31,7 +36,12 @@ pub struct RunConfig {
     /// The dataset path as the user gave it (for the report).
     pub dataset_path: PathBuf,
     pub strategies: Vec<Strategy>,
+    /// The top-k of `top-k` hand-overs (recorded in the results).
     pub k: usize,
+    /// How chunks are retrieved and handed over: every strategy runs under every setup.
+    pub setups: Vec<Setup>,
+    /// The rerank stage of the setups that rerank.
+    pub rerank: Option<RerankStage>,
     /// Texts per embedding batch.
     pub batch: usize,
     /// US dollars per million embedder tokens (`--embed-price`), for the cost of the index.
@@ -53,16 +63,37 @@ pub struct RunOutput {
     pub timings: Timings,
 }
 
+/// The embedder and its cache, opened by the caller (the CLI) only when the run needs vectors
+/// (a dense or hybrid retriever, or an embedding-based chunker): see [`RunConfig::needs_embedder`].
+pub struct Models<'a> {
+    pub embedder: &'a mut dyn Embedder,
+    pub cache: &'a mut EmbeddingCache,
+}
+
+impl RunConfig {
+    /// Whether the run embeds anything: a retriever reads vectors or a chunker embeds.
+    pub fn needs_embedder(&self) -> Result<bool> {
+        let mut needs = self.setups.iter().any(|s| s.retriever.needs_vectors());
+        for s in &self.strategies {
+            needs |= chunk::build(s)?.needs_embeddings();
+        }
+        Ok(needs)
+    }
+
+    /// Whether rows keep plain strategy names: the run has only the default setup.
+    fn plain_names(&self) -> bool {
+        matches!(self.setups.as_slice(), [one] if one.is_default())
+    }
+}
+
 /// Runs the benchmark: chunk, embed, retrieve and score, answer metrics (opt-in), aggregate.
-/// `embedder` and `cache` are opened by the caller (the CLI), so tests and other front ends can
-/// pass their own.
-pub fn run(
-    config: &RunConfig,
-    embedder: &mut dyn Embedder,
-    cache: &mut EmbeddingCache,
-    progress: &Progress,
-) -> Result<RunOutput> {
+pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> Result<RunOutput> {
     check(config)?;
+    if models.is_none() && config.needs_embedder()? {
+        return Err(Error::Usage(
+            "this run needs an embedding model (a dense or hybrid retriever, or an embedding-based strategy), and none was opened".into(),
+        ));
+    }
     let started = Instant::now();
     let mut timings = Timings::default();
     let chunkers = config
@@ -71,20 +102,10 @@ pub fn run(
         .map(chunk::build)
         .collect::<Result<Vec<_>>>()?;
     timings.load_seconds = started.elapsed().as_secs_f64();
-    let dataset = &config.dataset;
-    progress.note(&format!(
-        "dataset {}: {} documents, {} questions; {} strategies, k = {}",
-        dataset.name,
-        dataset.documents.len(),
-        dataset.questions.len(),
-        config.strategies.len(),
-        config.k
-    ));
+    announce(config, progress);
 
     let t = Instant::now();
-    let env = SharedEmbedder::new(embedder, cache, config.batch);
-    let chunked = chunking::chunk_all(config, &chunkers, &env, progress)?;
-    let (embedder, cache) = env.into_inner();
+    let (chunked, models) = chunk_stage(config, &chunkers, models, progress)?;
     timings.chunk_seconds = t.elapsed().as_secs_f64();
     let total_chunks: usize = chunked.iter().map(|c| c.chunks.len()).sum();
     progress.note(&format!(
@@ -93,25 +114,43 @@ pub fn run(
     ));
     warn_when_k_takes_everything(config, &chunked);
 
-    let embedded = embedding::embed_all(
-        dataset,
-        &chunked,
-        config.batch,
-        embedder,
-        cache,
-        progress,
-        &mut timings,
-    )?;
+    let (embedded, embedder) = match models {
+        Some(m) => {
+            let e = embedding::embed_all(
+                &config.dataset,
+                &chunked,
+                config.batch,
+                &mut *m.embedder,
+                &mut *m.cache,
+                progress,
+                &mut timings,
+            )?;
+            (Some(e), Some(m.embedder))
+        }
+        None => (None, None),
+    };
 
     let t = Instant::now();
-    let mut strategies = retrieve_and_score(config, &chunked, &embedded);
-    add_index_stats(config, &*embedder, &chunked, &embedded, &mut strategies);
+    let mut rows = retrieve_and_score(config, &chunked, embedded.as_ref())?;
+    add_index_stats(
+        config,
+        embedder.as_deref(),
+        &chunked,
+        embedded.as_ref(),
+        &mut rows,
+    );
+    let row_strategies: Vec<(usize, String)> = rows
+        .iter()
+        .map(|(s, r)| (*s, r.results.name.clone()))
+        .collect();
+    let (mut strategies, retrieval_timings): (Vec<StrategyResults>, Vec<RetrievalTiming>) =
+        rows.into_iter().map(|(_, r)| (r.results, r.timing)).unzip();
     timings.score_seconds = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
     let answers = crate::answers::evaluate(
         &config.answers,
-        dataset,
+        &config.dataset,
         &mut strategies,
         config.seed,
         progress,
@@ -127,18 +166,69 @@ pub fn run(
 
     let t = Instant::now();
     let (strategies, comparisons) =
-        summary::summarise(dataset, strategies, config.bootstrap, config.seed);
+        summary::summarise(&config.dataset, strategies, config.bootstrap, config.seed);
     timings.score_seconds += t.elapsed().as_secs_f64();
-    timings.strategies = strategy_timings(config, chunked, &embedded, answers.costs);
+    timings.strategies = strategy_timings(
+        &row_strategies,
+        &chunked,
+        embedded.as_ref(),
+        answers.costs,
+        retrieval_timings,
+    );
     timings.total_seconds = started.elapsed().as_secs_f64();
-    let results = run_results(config, &*embedder, strategies, comparisons);
+    let results = run_results(config, embedder.as_deref(), strategies, comparisons);
     Ok(RunOutput { results, timings })
+}
+
+/// One line on what the run is about to do.
+fn announce(config: &RunConfig, progress: &Progress) {
+    let dataset = &config.dataset;
+    let setups: Vec<String> = config.setups.iter().map(Setup::label).collect();
+    progress.note(&format!(
+        "dataset {}: {} documents, {} questions; {} strategies × {} retrieval setup{} ({})",
+        dataset.name,
+        dataset.documents.len(),
+        dataset.questions.len(),
+        config.strategies.len(),
+        setups.len(),
+        if setups.len() == 1 { "" } else { "s" },
+        setups.join("; ")
+    ));
+}
+
+/// Stage 1: every document chunked by every strategy; embedding-based chunkers use the run's
+/// embedder (when there is one), which is handed back for stage 2.
+fn chunk_stage<'a>(
+    config: &RunConfig,
+    chunkers: &[Box<dyn chunk::Chunker>],
+    models: Option<Models<'a>>,
+    progress: &Progress,
+) -> Result<(Vec<Chunked>, Option<Models<'a>>)> {
+    match models {
+        Some(m) => {
+            let env = SharedEmbedder::new(m.embedder, m.cache, config.batch);
+            let chunked = chunking::chunk_all(config, chunkers, &env as &dyn ChunkEnv, progress)?;
+            let (embedder, cache) = env.into_inner();
+            Ok((chunked, Some(Models { embedder, cache })))
+        }
+        None => Ok((
+            chunking::chunk_all(config, chunkers, &NoEmbeddings, progress)?,
+            None,
+        )),
+    }
 }
 
 /// A strategy with no more chunks than `k` has every chunk retrieved for every question: its
 /// recall is trivially complete and says nothing about retrieval. Allowed (a tiny corpus is a fair
 /// smoke test), but said once per such strategy.
 fn warn_when_k_takes_everything(config: &RunConfig, chunked: &[Chunked]) {
+    if !config
+        .setups
+        .iter()
+        .any(|s| matches!(s.handover, Handover::TopK(_)))
+    {
+        return;
+    }
     for (s, c) in config.strategies.iter().zip(chunked) {
         if c.chunks.len() <= config.k {
             eprintln!(
@@ -151,8 +241,21 @@ fn warn_when_k_takes_everything(config: &RunConfig, chunked: &[Chunked]) {
     }
 }
 
-/// The embedder's identity as the results record it.
-fn embedder_info(embedder: &dyn Embedder, strategies: &[StrategyResults]) -> EmbedderInfo {
+/// The embedder's identity as the results record it (`none` for a run that embedded nothing).
+fn embedder_info(embedder: Option<&dyn Embedder>, strategies: &[StrategyResults]) -> EmbedderInfo {
+    let Some(embedder) = embedder else {
+        return EmbedderInfo {
+            name: "none".into(),
+            id: "none".into(),
+            max_tokens: None,
+            backend: "none (no retriever or chunker of this run reads embeddings)".into(),
+            revision: String::new(),
+            pooling: String::new(),
+            dimension: 0,
+            query_prefix: String::new(),
+            document_prefix: String::new(),
+        };
+    };
     let identity = embedder.identity();
     EmbedderInfo {
         name: embedder.name().to_string(),
@@ -161,7 +264,11 @@ fn embedder_info(embedder: &dyn Embedder, strategies: &[StrategyResults]) -> Emb
         backend: identity.backend,
         revision: identity.revision,
         pooling: identity.pooling,
-        dimension: strategies.first().map_or(0, |s| s.index.dimension),
+        dimension: strategies
+            .iter()
+            .map(|s| s.index.dimension)
+            .max()
+            .unwrap_or(0),
         query_prefix: identity.query_prefix,
         document_prefix: identity.document_prefix,
     }
@@ -186,94 +293,151 @@ fn check(config: &RunConfig) -> Result<()> {
     if config.strategies.is_empty() {
         return Err(Error::Usage("no strategies to run".into()));
     }
+    if config.setups.is_empty() {
+        return Err(Error::Usage("no retrievers to run".into()));
+    }
+    if config.setups.iter().any(|s| s.rerank) && config.rerank.is_none() {
+        return Err(Error::Usage(
+            "a retriever ends in +rerank, but no reranker is configured; add --reranker local (the embedded language model) or --reranker URL".into(),
+        ));
+    }
     Ok(())
 }
 
-/// Stage 3: retrieval and per-question scores, one strategy per task.
+/// Stage 4: retrieval and per-question scores, one strategy per task; rows come out setup-major
+/// (every strategy under the first setup, then under the next).
 fn retrieve_and_score(
     config: &RunConfig,
     chunked: &[Chunked],
-    embedded: &Embedded,
-) -> Vec<StrategyResults> {
-    let settings = evaluate::Settings {
-        k: config.k,
+    embedded: Option<&Embedded>,
+) -> Result<Vec<(usize, Row)>> {
+    let retrieval = Retrieval {
+        setups: &config.setups,
+        rerank: config.rerank.as_ref(),
         found_share: config.found_share,
+        plain_names: config.plain_names(),
     };
-    let questions = embedded.questions(chunked);
-    chunked
+    let questions = embedded.map(|e| e.questions(chunked));
+    let per_strategy: Vec<Vec<Row>> = chunked
         .par_iter()
         .enumerate()
         .map(|(s, c)| {
-            evaluate::score_strategy(
+            retrieval::score_strategy(
                 &config.strategies[s],
                 &config.dataset,
                 &c.chunks,
-                embedded.chunks(s, chunked),
+                embedded.map(|e| e.chunks(s, chunked)),
                 questions,
-                &settings,
+                &retrieval,
             )
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    let mut columns: Vec<std::vec::IntoIter<Row>> =
+        per_strategy.into_iter().map(Vec::into_iter).collect();
+    let mut rows = Vec::new();
+    for _ in &config.setups {
+        for (s, col) in columns.iter_mut().enumerate() {
+            rows.push((s, col.next().expect("one row per setup")));
+        }
+    }
+    Ok(rows)
 }
 
+/// Every row's timings: its strategy's chunking cost (shared by the strategy's rows), its
+/// answer-metric cost and what retrieving it cost.
 fn strategy_timings(
-    config: &RunConfig,
-    chunked: Vec<Chunked>,
-    embedded: &Embedded,
+    rows: &[(usize, String)],
+    chunked: &[Chunked],
+    embedded: Option<&Embedded>,
     answer_costs: Vec<AnswerCost>,
+    retrieval: Vec<RetrievalTiming>,
 ) -> Vec<StrategyTiming> {
-    config
-        .strategies
-        .iter()
-        .zip(chunked)
-        .zip(&embedded.new_per_strategy)
+    rows.iter()
         .zip(answer_costs)
-        .map(|(((s, c), &n), answer)| StrategyTiming {
-            name: s.name.clone(),
-            chunk_cpu_seconds: c.cpu_seconds,
-            new_texts: n,
-            llm: c.llm,
+        .zip(retrieval)
+        .map(|(((s, name), answer), retrieval)| StrategyTiming {
+            name: name.clone(),
+            chunk_cpu_seconds: chunked[*s].cpu_seconds,
+            new_texts: embedded.map_or(0, |e| e.new_per_strategy[*s]),
+            llm: chunked[*s].llm.clone(),
             answer,
+            retrieval: Some(retrieval),
         })
         .collect()
 }
 
-/// Each strategy's index cost and truncation, with a warning line for a strategy whose text the
-/// embedder mostly did not see.
+/// Each row's index cost: for a retriever that reads embeddings, the embedder's tokens and
+/// truncation of its strategy's chunks (with a warning line, once per strategy, when it mostly
+/// did not see their text); for every row, the bytes of its index.
 fn add_index_stats(
     config: &RunConfig,
-    embedder: &dyn Embedder,
+    embedder: Option<&dyn Embedder>,
     chunked: &[Chunked],
-    embedded: &Embedded,
-    strategies: &mut [StrategyResults],
+    embedded: Option<&Embedded>,
+    rows: &mut [(usize, Row)],
 ) {
-    let identity = embedder.identity();
-    let dimension = embedded.vectors.first().map_or(0, |v| v.len());
-    for (s, r) in strategies.iter_mut().enumerate() {
-        r.index = index::index_stats(
-            embedded.tokens(s, chunked),
-            identity.max_tokens,
-            dimension,
-            config.embed_price,
-        );
-        if let (Some(share), Some(max)) = (r.index.unseen_token_share, identity.max_tokens) {
-            if share > index::WARN_UNSEEN_SHARE {
-                eprintln!(
-                    "warning: strategy \"{}\" loses {:.1}% of its text to truncation: {} of {} chunks are longer than the {max} tokens {} reads; its scores reflect only their beginnings",
-                    r.name,
-                    100.0 * share,
-                    r.index.truncated_chunks,
-                    r.index.vectors,
-                    identity.name
-                );
-            }
+    let mut warned = vec![false; chunked.len()];
+    for (s, row) in rows.iter_mut() {
+        let r = &mut row.results;
+        if let (Some(embedder), Some(embedded), true) = (embedder, embedded, row.uses_vectors) {
+            let identity = embedder.identity();
+            let dimension = embedded.vectors.first().map_or(0, |v| v.len());
+            r.index = index::index_stats(
+                embedded.tokens(*s, chunked),
+                identity.max_tokens,
+                dimension,
+                config.embed_price,
+            );
+            warn_when_truncated(
+                &config.strategies[*s].name,
+                &r.index,
+                &identity,
+                &mut warned[*s],
+            );
+        }
+        r.index.bytes = row.index_bytes;
+    }
+}
+
+/// The warning line for a strategy whose text the embedder mostly did not see.
+fn warn_when_truncated(
+    strategy: &str,
+    index: &IndexStats,
+    identity: &crate::embed::Identity,
+    warned: &mut bool,
+) {
+    if let (Some(share), Some(max)) = (index.unseen_token_share, identity.max_tokens) {
+        if share > index::WARN_UNSEEN_SHARE && !*warned {
+            *warned = true;
+            eprintln!(
+                "warning: strategy \"{strategy}\" loses {:.1}% of its text to truncation: {} of {} chunks are longer than the {max} tokens {} reads; its scores reflect only their beginnings",
+                100.0 * share,
+                index.truncated_chunks,
+                index.vectors,
+                identity.name
+            );
         }
     }
 }
 
+/// What the run's retrieval was, when not the default.
+fn retrieval_info(config: &RunConfig) -> Option<RetrievalInfo> {
+    if config.plain_names() {
+        return None;
+    }
+    let reranks = config.setups.iter().any(|s| s.rerank);
+    let stage = config.rerank.as_ref().filter(|_| reranks);
+    Some(RetrievalInfo {
+        setups: config.setups.iter().map(Setup::label).collect(),
+        reranker: stage.map(|r| r.model.id().to_string()),
+        rerank_depth: stage.map(|r| r.depth),
+        budget_unit: "cl100k tokens".into(),
+    })
+}
+
 fn run_results(
     config: &RunConfig,
-    embedder: &dyn Embedder,
+    embedder: Option<&dyn Embedder>,
     strategies: Vec<StrategyResults>,
     comparisons: Vec<Comparison>,
 ) -> RunResults {
@@ -296,6 +460,7 @@ fn run_results(
         bootstrap_resamples: config.bootstrap,
         bootstrap_seed: config.seed,
         answer_models: config.answers.models(dataset.questions.len()),
+        retrieval: retrieval_info(config),
         strategies,
         comparisons,
     }

@@ -60,6 +60,15 @@ pub fn report_groups(dataset: &Dataset) -> Vec<ReportGroup> {
     groups
 }
 
+/// Whether two rows get a paired comparison: always when the run has one retrieval setup;
+/// otherwise the same strategy under two setups, or two strategies under the same setup.
+fn comparable(a: &StrategyResults, b: &StrategyResults) -> bool {
+    match (&a.setup, &b.setup) {
+        (Some(x), Some(y)) => x.strategy == y.strategy || x.label == y.label,
+        _ => true,
+    }
+}
+
 /// Fills every strategy's group summaries (means, stds, bootstrap intervals) and computes the
 /// paired comparisons between strategies over all questions. Deterministic: fixed seed, and the
 /// same resamples for every strategy of a group.
@@ -102,6 +111,9 @@ pub fn summarise(
     let mut comparisons = Vec::new();
     for a in 0..strategies.len() {
         for b in a + 1..strategies.len() {
+            if !comparable(&strategies[a], &strategies[b]) {
+                continue;
+            }
             for m in METRICS {
                 let (xa, xb): (Vec<f64>, Vec<f64>) = strategies[a]
                     .questions

@@ -6,20 +6,30 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod parsers;
+mod run;
+
+use parsers::*;
+pub use run::{AnswerArgs, RetrievalArgs, RunArgs};
+
 const RUN_EXAMPLES: &str = "\
 Examples:
   chunkbench run
       the bundled dataset with strategies/default.toml, results in results/<dataset>-default/
   chunkbench run --strategies fixed:size=256 recursive:size=256,splitter=markdown --k 10
   chunkbench run --strategies llm:method=likelihood recursive:size=256,splitter=chroma
+  chunkbench run --retrievers dense,bm25,hybrid --budget top-k,1000
+      every strategy under dense, BM25 and hybrid retrieval, top-5 and at a 1,000-token budget
+  chunkbench run --retrievers hybrid,hybrid+rerank --reranker http://127.0.0.1:7997/v1
   chunkbench run --dataset path/to/chunking_evaluation/general_evaluation_data \\
       --strategies strategies/chroma.toml --out results/chroma";
 
 /// `run --help`'s epilogue: the examples, every family of [`crate::chunk::FAMILIES`], exit codes.
 fn run_after_help() -> String {
     format!(
-        "{RUN_EXAMPLES}\n\nStrategy families (write as family:key=value,...; in TOML grids, arrays sweep):\n{}\nExit codes: 0 success, 2 bad input (the message names the file, line or parameter).",
-        crate::chunk::families_help()
+        "{RUN_EXAMPLES}\n\nStrategy families (write as family:key=value,...; in TOML grids, arrays sweep):\n{}\nRetrievers (write as kind:key=value,...; a trailing +rerank adds the rerank stage):\n{}\nExit codes: 0 success, 2 bad input (the message names the file, line or parameter).",
+        crate::chunk::families_help(),
+        crate::retrieve::retrievers_help()
     )
 }
 
@@ -36,6 +46,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parsed once per process, so the size of `RunArgs` does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a benchmark: chunk, embed, retrieve, score and write tables.
@@ -175,69 +187,6 @@ pub struct ModelArgs {
     /// Extra attempts after a failed request to the endpoint (429, 5xx, timeouts), with backoff
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub embed_retries: u32,
-}
-
-#[derive(Args, Debug)]
-pub struct RunArgs {
-    /// Dataset directory (native layout, or Chroma's corpora/ + questions_df.csv)
-    #[arg(long, default_value = "datasets/larkspur", value_name = "PATH")]
-    pub dataset: PathBuf,
-    /// Strategy grid files (.toml) and/or specs like fixed:size=200,overlap=0
-    #[arg(long, num_args = 1.., default_value = "strategies/default.toml", value_name = "FILE_OR_SPEC")]
-    pub strategies: Vec<String>,
-    /// Chunks retrieved per question
-    #[arg(long, short, default_value_t = 5, value_name = "N", value_parser = at_least_one)]
-    pub k: usize,
-    /// Output directory [default: results/<dataset>-<grid>]
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Share of a gold excerpt that must be retrieved for it to count as found (excerpt recall@k)
-    #[arg(long, default_value_t = 0.5, value_name = "SHARE", value_parser = share)]
-    pub found_share: f64,
-    /// Price of the embedder in US dollars per million tokens: adds the money each strategy's
-    /// index costs to the cost columns (e.g. 0.02 for OpenAI's text-embedding-3-small)
-    #[arg(long, value_name = "USD_PER_MTOK", value_parser = price)]
-    pub embed_price: Option<f64>,
-    /// Bootstrap resamples for the 95% intervals
-    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_RESAMPLES, value_name = "N", value_parser = at_least_one)]
-    pub bootstrap: usize,
-    /// Seed of the bootstrap resampling
-    #[arg(long, default_value_t = crate::score::bootstrap::DEFAULT_SEED, value_name = "N")]
-    pub seed: u64,
-    /// Print nothing but errors
-    #[arg(long, short)]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub model: ModelArgs,
-    #[command(flatten)]
-    pub answers: AnswerArgs,
-    #[command(flatten)]
-    pub llm: LlmArgs,
-}
-
-/// The model-based answer metrics of a run (off by default: they cost model calls).
-#[derive(Args, Debug, Clone)]
-#[command(next_help_heading = "Answer metrics (model-based, opt-in)")]
-pub struct AnswerArgs {
-    /// Score context utility: how much the retrieved chunks raise the language model's
-    /// (--llm-*; the embedded SmolLM2 by default) log-probability of the gold answer
-    #[arg(long)]
-    pub utility: bool,
-    /// Score the faithfulness of generated answers: the language model (--llm-*) answers from the
-    /// retrieved chunks and this judge checks each statement. An OpenAI-compatible endpoint
-    /// (http://HOST:PORT/v1) or a local GGUF file; use a capable model
-    #[arg(long, value_name = "URL_OR_GGUF")]
-    pub judge: Option<String>,
-    /// Model name sent to the judge endpoint
-    #[arg(long, default_value = "default", value_name = "NAME", value_parser = model_name)]
-    pub judge_model_name: String,
-    /// Environment variable holding the judge endpoint's API key (never logged)
-    #[arg(long, default_value = "OPENAI_API_KEY", value_name = "VAR")]
-    pub judge_key_env: String,
-    /// Compute the answer metrics on a deterministic sample of N questions only (the same for
-    /// every strategy) [default: all questions]
-    #[arg(long, value_name = "N", value_parser = sample_size)]
-    pub answer_sample: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -405,88 +354,9 @@ pub struct ServeArgs {
     pub no_embeddings: bool,
 }
 
-// Value parsers. clap prefixes their message with the value and the flag, e.g.
-// `error: invalid value '0' for '--k <N>': must be at least 1`.
-
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>().map_err(|e| e.to_string())? {
-        0 => Err("must be at least 1".into()),
-        n => Ok(n),
-    }
-}
-
-fn sample_size(s: &str) -> Result<usize, String> {
-    at_least_one(s).map_err(|e| format!("{e} (or leave it out for all questions)"))
-}
-
-fn number(s: &str) -> Result<f64, String> {
-    s.parse::<f64>().map_err(|e| e.to_string())
-}
-
-fn share(s: &str) -> Result<f64, String> {
-    match number(s)? {
-        x if x > 0.0 && x <= 1.0 => Ok(x),
-        _ => Err("must be in (0, 1]".into()),
-    }
-}
-
-fn cosine(s: &str) -> Result<f64, String> {
-    share(s).map_err(|_| "must be a cosine similarity in (0, 1]".into())
-}
-
-fn price(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
-        _ => Err(format!(
-            "must be a non-negative number of US dollars per million tokens, got {s:?}"
-        )),
-    }
-}
-
-fn seconds(s: &str) -> Result<f64, String> {
-    let x = number(s)?;
-    match std::time::Duration::try_from_secs_f64(x) {
-        Ok(d) if !d.is_zero() => Ok(x),
-        _ => Err("must be a positive number of seconds".into()),
-    }
-}
-
-fn http_url(s: &str) -> Result<String, String> {
-    if s.starts_with("http://") || s.starts_with("https://") {
-        Ok(s.to_string())
-    } else {
-        Err("must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)".into())
-    }
-}
-
-fn model_name(s: &str) -> Result<String, String> {
-    if s.is_empty() {
-        Err("is empty; name the model the endpoint serves".into())
-    } else {
-        Ok(s.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn value_parsers_check_ranges() {
-        assert_eq!(at_least_one("3"), Ok(3));
-        assert!(at_least_one("0").is_err() && at_least_one("-1").is_err());
-        assert!(sample_size("0").unwrap_err().contains("leave it out"));
-        assert_eq!(share("1"), Ok(1.0));
-        for bad in ["0", "1.5", "-0.1", "NaN", "x"] {
-            assert!(share(bad).is_err(), "{bad}");
-        }
-        assert_eq!(seconds("0.5"), Ok(0.5));
-        for bad in ["0", "-1", "inf", "NaN", "1e300"] {
-            assert!(seconds(bad).is_err(), "{bad}");
-        }
-        assert!(http_url("localhost:8080").is_err() && http_url("https://x/v1").is_ok());
-        assert!(model_name("").is_err());
-    }
 
     #[test]
     fn the_declarations_are_consistent() {

@@ -1,0 +1,165 @@
+//! Stage 4 for one strategy: every retrieval setup's index built over its chunks, every
+//! question ranked (and reranked), handed over and scored — one result row per setup, with the
+//! index build time and the query latencies measured.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::evaluate::Scorer;
+use crate::chunk::sizer::cl100k_tokens;
+use crate::chunk::Span;
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::rerank::{CachedReranker, RerankStage};
+use crate::results::{RetrievalTiming, RowSetup, StrategyResults};
+use crate::retrieve::{Corpus, Hit, Index, Query, Setup};
+use crate::score::aggregate::median_p95;
+use crate::strategy::Strategy;
+
+/// How the run retrieves: its setups, the rerank stage of the `+rerank` ones, and whether rows
+/// keep plain strategy names (the run has only the default setup).
+pub struct Retrieval<'a> {
+    pub setups: &'a [Setup],
+    pub rerank: Option<&'a RerankStage>,
+    pub found_share: f64,
+    pub plain_names: bool,
+}
+
+/// One result row (a strategy under a setup) and what retrieving it cost.
+pub struct Row {
+    pub results: StrategyResults,
+    pub timing: RetrievalTiming,
+    /// Whether its retriever reads the embeddings (so the embedder's index statistics apply).
+    pub uses_vectors: bool,
+    /// Bytes of its index.
+    pub index_bytes: usize,
+}
+
+/// What one strategy's chunks and questions look like to the retrievers.
+struct Inputs<'a> {
+    dataset: &'a Dataset,
+    texts: Vec<&'a str>,
+    tokens: Vec<usize>,
+    vectors: Option<&'a [Arc<[f32]>]>,
+    questions: Option<&'a [Arc<[f32]>]>,
+}
+
+/// Every setup's row for one strategy, in setup order. `chunks` are (document, byte span) in
+/// collection order, `vectors` their embeddings and `questions` the questions' (when the run
+/// embedded anything).
+pub fn score_strategy(
+    strategy: &Strategy,
+    dataset: &Dataset,
+    chunks: &[(usize, Span)],
+    vectors: Option<&[Arc<[f32]>]>,
+    questions: Option<&[Arc<[f32]>]>,
+    retrieval: &Retrieval,
+) -> Result<Vec<Row>> {
+    let texts: Vec<&str> = chunks
+        .iter()
+        .map(|(d, sp)| &dataset.documents[*d].text[sp.start..sp.end])
+        .collect();
+    let tokens: Vec<usize> = texts.iter().map(|t| cl100k_tokens(t)).collect();
+    let inputs = Inputs {
+        dataset,
+        texts,
+        tokens,
+        vectors,
+        questions,
+    };
+    let scorer = Scorer::new(dataset, chunks, retrieval.found_share);
+    let template = scorer.row(strategy, &inputs.tokens);
+    let mut rows = Vec::with_capacity(retrieval.setups.len());
+    // One index per distinct retriever, shared by its hand-over rules and rerank stage.
+    let mut built: Vec<(String, Box<dyn Index>, f64)> = Vec::new();
+    for setup in retrieval.setups {
+        if !built.iter().any(|(name, _, _)| *name == setup.spec.name) {
+            let t = Instant::now();
+            let index = setup.retriever.index(&Corpus {
+                texts: &inputs.texts,
+                vectors: inputs.vectors,
+            })?;
+            built.push((setup.spec.name.clone(), index, t.elapsed().as_secs_f64()));
+        }
+        let (_, index, seconds) = built
+            .iter()
+            .find(|(name, _, _)| *name == setup.spec.name)
+            .expect("built above");
+        let reranker = retrieval
+            .rerank
+            .filter(|_| setup.rerank)
+            .map(RerankStage::handle);
+        let mut row = run_setup(
+            &inputs,
+            &scorer,
+            &**index,
+            setup,
+            reranker.as_ref(),
+            template.clone(),
+        )?;
+        row.timing.index_seconds = *seconds;
+        if !retrieval.plain_names {
+            row.results.name = format!("{} @ {}", strategy.name, setup.label());
+            row.results.setup = Some(RowSetup {
+                strategy: strategy.name.clone(),
+                retriever: setup.spec.name.clone(),
+                reranker: reranker.as_ref().map(|r| r.id().to_string()),
+                handover: setup.handover,
+                label: setup.label(),
+            });
+        }
+        row.timing.name = row.results.name.clone();
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Every question under one setup: ranked, reranked, handed over, scored, each timed.
+fn run_setup(
+    inputs: &Inputs,
+    scorer: &Scorer,
+    index: &dyn Index,
+    setup: &Setup,
+    reranker: Option<&CachedReranker>,
+    mut results: StrategyResults,
+) -> Result<Row> {
+    let mut micros = Vec::with_capacity(inputs.dataset.questions.len());
+    for (i, q) in inputs.dataset.questions.iter().enumerate() {
+        let query = Query {
+            text: &q.text,
+            vector: inputs.questions.map(|v| &*v[i]),
+        };
+        let t = Instant::now();
+        let rank = |n: usize| -> Result<Vec<Hit>> {
+            match reranker {
+                None => Ok(index.rank(&query, n)),
+                Some(r) => {
+                    let first = index.rank(&query, n.max(r.depth()));
+                    let mut hits = r.rerank(query.text, first, &inputs.texts)?;
+                    hits.truncate(n);
+                    Ok(hits)
+                }
+            }
+        };
+        let handed = setup.handover.take(rank, &inputs.tokens, &inputs.texts)?;
+        micros.push(t.elapsed().as_micros() as usize);
+        results.questions.push(scorer.question(q, &handed));
+    }
+    let (p50, p95) = median_p95(&micros);
+    Ok(Row {
+        results,
+        timing: RetrievalTiming {
+            name: String::new(),
+            retriever: setup.retriever_label(),
+            handover: setup.handover.label(),
+            index_seconds: 0.0,
+            index_bytes: index.bytes(),
+            queries: micros.len(),
+            query_p50_ms: p50 / 1000.0,
+            query_p95_ms: p95 / 1000.0,
+            rerank: reranker.map(CachedReranker::cost),
+        },
+        uses_vectors: setup.retriever.needs_vectors(),
+        index_bytes: index.bytes(),
+    })
+}
