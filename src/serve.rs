@@ -7,6 +7,10 @@
 //!   [`super::http::HttpLlm::score`] reads. Generation from a raw prompt is not offered.
 //! - `POST /v1/embeddings`: `input` (a string or a list of strings) embedded by the local
 //!   embedding model in one batch, L2-normalised, with `usage.prompt_tokens` in its tokens.
+//! - `POST /v1/rerank` (also `/rerank`): `query`, `documents` (strings, or objects with a
+//!   `text`), optional `top_n` — answered as Cohere's API does, `results: [{index,
+//!   relevance_score}]` best first, scored by the language model as [`crate::rerank::local`] does
+//!   (the log-probability of a "yes" verdict).
 //! - `GET /v1/models`: the models.
 //!
 //! Requests are answered one at a time (the model runs one at a time anyway).
@@ -21,6 +25,8 @@ use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::llm::local::LocalLlm;
 use crate::llm::{ChatRequest, Llm, Message};
+use crate::rerank::local::LlmReranker;
+use crate::rerank::Reranker;
 
 /// Largest request body accepted.
 const MAX_BODY: u64 = 16 << 20;
@@ -51,8 +57,9 @@ pub fn serve(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "local".into());
+    let reranker = LlmReranker::new(llm.clone());
     for (served, request) in server.incoming_requests().enumerate() {
-        handle(&llm, &name, &mut embedder, request);
+        handle(&llm, &name, &reranker, &mut embedder, request);
         if max_requests.is_some_and(|m| served + 1 >= m) {
             break;
         }
@@ -63,6 +70,7 @@ pub fn serve(
 fn handle(
     llm: &LocalLlm,
     name: &str,
+    reranker: &LlmReranker,
     embedder: &mut Option<Box<dyn Embedder>>,
     mut request: Request,
 ) {
@@ -87,6 +95,10 @@ fn handle(
                 (Some(e), Ok(v)) => embeddings(e, &v),
             }
         }
+        (Method::Post, "/v1/rerank") | (Method::Post, "/rerank") => match read_json(&mut request) {
+            Err(e) => error(400, &e),
+            Ok(v) => rerank(reranker, name, &v),
+        },
         (Method::Post, "/v1/chat/completions") | (Method::Post, "/v1/completions") => {
             match read_json(&mut request) {
                 Err(e) => error(400, &e),
@@ -246,6 +258,39 @@ fn embeddings(embedder: &mut dyn Embedder, v: &Value) -> (u16, Value) {
                     "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
                 }),
             )
+        }
+        Err(e) => model_error(e),
+    }
+}
+
+/// `/v1/rerank`: the documents scored for the query, best first (ties by position), cut to
+/// `top_n`.
+fn rerank(reranker: &LlmReranker, name: &str, v: &Value) -> (u16, Value) {
+    let Some(query) = v["query"].as_str() else {
+        return error(400, "`query` must be a string");
+    };
+    let docs: Option<Vec<&str>> = v["documents"].as_array().and_then(|a| {
+        a.iter()
+            .map(|d| d.as_str().or_else(|| d["text"].as_str()))
+            .collect()
+    });
+    let Some(docs) = docs else {
+        return error(
+            400,
+            "`documents` must be a list of strings (or of objects with a `text`)",
+        );
+    };
+    let top_n = v["top_n"].as_u64().map_or(docs.len(), |n| n as usize);
+    match reranker.score(query, &docs) {
+        Ok(scores) => {
+            let mut order: Vec<usize> = (0..docs.len()).collect();
+            order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+            order.truncate(top_n);
+            let results: Vec<Value> = order
+                .into_iter()
+                .map(|i| json!({"index": i, "relevance_score": scores[i]}))
+                .collect();
+            (200, json!({"model": name, "results": results}))
         }
         Err(e) => model_error(e),
     }

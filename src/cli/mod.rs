@@ -85,7 +85,7 @@ below −tolerance. Default tolerances: recall 0.02, precision 0.005, iou 0.005,
 hit 0.02, excerpt_recall 0.02, mrr 0.02, ndcg 0.02, answer_support 0.02.
 
 Exit codes: 0 no regression, 1 regression, 2 bad input (including runs of a different dataset,
-embedder or k, which are refused).
+embedder, k or retrieval setups, which are refused).
 
 Examples:
   chunkbench compare results/baseline.json results/larkspur-default

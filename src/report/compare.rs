@@ -103,6 +103,23 @@ fn check_comparable(base: &RunResults, cur: &RunResults) -> Result<()> {
     if base.k != cur.k {
         diffs.push(format!("k: baseline {}, current {}", base.k, cur.k));
     }
+    if base.retrieval != cur.retrieval {
+        let describe = |r: &RunResults| match &r.retrieval {
+            None => format!("dense top-{}", r.k),
+            Some(i) => {
+                let mut s = i.setups.join("; ");
+                if let (Some(m), Some(d)) = (&i.reranker, i.rerank_depth) {
+                    s.push_str(&format!(" (reranker {m}, depth {d})"));
+                }
+                s
+            }
+        };
+        diffs.push(format!(
+            "retrieval: baseline {}, current {}",
+            describe(base),
+            describe(cur)
+        ));
+    }
     if base.found_share != cur.found_share {
         diffs.push(format!(
             "found share: baseline {}, current {}",
@@ -404,6 +421,12 @@ mod tests {
         let mut c = run(base);
         c.embedder.id = "other-embedder@1".into();
         c.k = 10;
+        c.retrieval = Some(crate::results::RetrievalInfo {
+            setups: vec!["bm25, top-10".into()],
+            reranker: None,
+            rerank_depth: None,
+            budget_unit: "cl100k tokens".into(),
+        });
         let e = compare(&b, &c, &tolerances(&[]).unwrap(), 100, 1)
             .unwrap_err()
             .to_string();
@@ -412,6 +435,10 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("k: baseline 5, current 10"), "{e}");
+        assert!(
+            e.contains("retrieval: baseline dense top-5, current bm25, top-10"),
+            "{e}"
+        );
         // A strategy of the baseline missing from the current run is an error; a new one is
         // listed, not gated.
         let mut c = run(base);

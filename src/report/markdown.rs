@@ -26,9 +26,10 @@ pub fn render(r: &RunResults) -> String {
     let _ = writeln!(s, "# chunkbench results: {}\n", r.dataset.name);
     let _ = writeln!(
         s,
-        "{} documents, {} questions; embedder {}; exact top-{} cosine retrieval over all chunks. Span metrics over {}. Each cell: mean over questions [95% bootstrap interval, {} resamples].\n",
-        r.dataset.documents, r.dataset.questions, r.embedder.describe(), r.k, r.span_unit, r.bootstrap_resamples
+        "{} documents, {} questions; embedder {}; {}. Span metrics over {}. Each cell: mean over questions [95% bootstrap interval, {} resamples].\n",
+        r.dataset.documents, r.dataset.questions, r.embedder.describe(), super::retrieval::retrieval_line(r), r.span_unit, r.bootstrap_resamples
     );
+    best_per_setup_table(&mut s, r);
     span_table(&mut s, r);
     rank_table(&mut s, r);
     answer_table(&mut s, r);
@@ -37,6 +38,15 @@ pub fn render(r: &RunResults) -> String {
     kind_tables(&mut s, r);
     corpus_tables(&mut s, r);
     s
+}
+
+/// The best strategy under each retrieval setup (runs with more than the default setup).
+fn best_per_setup_table(s: &mut String, r: &RunResults) {
+    if let Some((heads, rows)) = super::retrieval::best_per_setup(r) {
+        let _ = writeln!(s, "## The best strategy under each retrieval setup\n");
+        table(s, &heads, &rows);
+        let _ = writeln!(s);
+    }
 }
 
 /// What each index costs and how much of the text the embedder never saw.

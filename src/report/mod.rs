@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 mod plot;
+pub mod retrieval;
 pub mod tables;
 pub mod terminal;
 #[cfg(test)]

@@ -61,6 +61,19 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         t.score_seconds
     );
     index_lines(&mut s, r);
+    if let Some((heads, rows)) =
+        super::retrieval::latency_table(t).filter(|_| r.retrieval.is_some())
+    {
+        plain_table(&mut s, "Retrieval cost (index build, size, query latency from the question's vector to the chunks handed over):", &heads, &rows);
+    }
+    if let Some((heads, rows)) = super::retrieval::best_per_setup(r) {
+        plain_table(
+            &mut s,
+            "Best strategy under each retrieval setup:",
+            &heads,
+            &rows,
+        );
+    }
     answer_table(&mut s, r, name_w);
     if let Some(c) = &t.utility_baseline {
         let _ = writeln!(s, "Context utility, question-only baseline: {c}.");
@@ -148,6 +161,16 @@ fn answer_table(s: &mut String, r: &RunResults, name_w: usize) {
 /// The index table: vectors, size, embedder tokens, truncation (and money, with a price).
 fn index_lines(s: &mut String, r: &RunResults) {
     let (heads, rows) = super::tables::index_table(r);
+    plain_table(
+        s,
+        &format!("Index ({}):", r.embedder.describe()),
+        &heads,
+        &rows,
+    );
+}
+
+/// A titled table of text cells, columns padded (the first left-aligned, the rest right).
+fn plain_table(s: &mut String, title: &str, heads: &[String], rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..heads.len())
         .map(|c| {
             rows.iter()
@@ -157,8 +180,8 @@ fn index_lines(s: &mut String, r: &RunResults) {
                 .unwrap_or(0)
         })
         .collect();
-    let _ = writeln!(s, "\nIndex ({}):", r.embedder.describe());
-    for row in std::iter::once(&heads).chain(&rows) {
+    let _ = writeln!(s, "\n{title}");
+    for row in std::iter::once(heads).chain(rows.iter().map(Vec::as_slice)) {
         let cells: Vec<String> = row
             .iter()
             .zip(&widths)

@@ -14,6 +14,10 @@ pub struct Entry<'a> {
     pub all: &'a GroupSummary,
     /// Index into [`Data::series`].
     pub series: usize,
+    /// Index into [`Data::families`] (its series regardless of the retrieval setup).
+    pub family: usize,
+    /// Its retrieval setup's label (runs with more than the default setup).
+    pub setup: Option<String>,
     /// The short label drawn beside its point: the swept parameter's value, else the name.
     pub label: String,
     /// Chunking CPU seconds, from `timings.json`.
@@ -43,7 +47,10 @@ pub struct Series {
 pub struct Data<'a> {
     pub r: &'a RunResults,
     pub entries: Vec<Entry<'a>>,
+    /// Series of strategies that differ only in the swept parameter, under one setup.
     pub series: Vec<Series>,
+    /// The same series across setups (for the figure with a panel per setup).
+    pub families: Vec<Series>,
     pub has_timings: bool,
 }
 
@@ -51,6 +58,8 @@ impl<'a> Data<'a> {
     pub fn new(r: &'a RunResults, t: Option<&'a Timings>) -> Data<'a> {
         let mut keys: Vec<String> = Vec::new();
         let mut series = Vec::new();
+        let mut family_keys: Vec<String> = Vec::new();
+        let mut families = Vec::new();
         let mut entries = Vec::new();
         for s in &r.strategies {
             let Some(all) = s.summary.iter().find(|g| g.corpus == "all") else {
@@ -66,24 +75,20 @@ impl<'a> Data<'a> {
                 .filter(|(k, _)| Some(k.as_str()) != sweep.as_deref())
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            let key = format!("{}|{}", s.family, fixed.join(","));
-            let idx = match keys.iter().position(|k| *k == key) {
-                Some(i) => i,
-                None => {
-                    let i = keys.len();
-                    keys.push(key);
-                    series.push(Series {
-                        label: if fixed.is_empty() {
-                            s.family.clone()
-                        } else {
-                            format!("{} ({})", s.family, fixed.join(", "))
-                        },
-                        color: style::color(i),
-                        marker: style::marker(i),
-                    });
-                    i
-                }
+            let setup = s.setup.as_ref().map(|x| x.label.clone());
+            let base = if fixed.is_empty() {
+                s.family.clone()
+            } else {
+                format!("{} ({})", s.family, fixed.join(", "))
             };
+            let family_key = format!("{}|{}", s.family, fixed.join(","));
+            let key = format!("{family_key}|{}", setup.as_deref().unwrap_or(""));
+            let label = match &setup {
+                Some(l) => format!("{base} · {l}"),
+                None => base.clone(),
+            };
+            let idx = series_index(&mut keys, &mut series, key, label);
+            let family = series_index(&mut family_keys, &mut families, family_key, base);
             let label = sweep
                 .as_deref()
                 .and_then(|k| s.params.iter().find(|(p, _)| p == k))
@@ -99,6 +104,8 @@ impl<'a> Data<'a> {
                 s,
                 all,
                 series: idx,
+                family,
+                setup,
                 label,
                 chunk_seconds,
             });
@@ -108,8 +115,17 @@ impl<'a> Data<'a> {
             r,
             entries,
             series,
+            families,
             has_timings,
         }
+    }
+
+    /// The setups of the run, in row order (empty for a default run).
+    pub fn setups(&self) -> Vec<String> {
+        self.r
+            .retrieval
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.setups.clone())
     }
 
     /// "larkspur: 181 questions over 16 documents · all-MiniLM-L6-v2, top-5 exact cosine".
@@ -129,6 +145,26 @@ impl<'a> Data<'a> {
                 .any(|(k, v)| (k == "size" || k == "max") && v.to_string() == e.label)
         })
     }
+}
+
+/// The index of the series called `key`, adding it (with the next colour and marker) when new.
+fn series_index(
+    keys: &mut Vec<String>,
+    series: &mut Vec<Series>,
+    key: String,
+    label: String,
+) -> usize {
+    if let Some(i) = keys.iter().position(|k| *k == key) {
+        return i;
+    }
+    let i = keys.len();
+    keys.push(key);
+    series.push(Series {
+        label,
+        color: style::color(i),
+        marker: style::marker(i),
+    });
+    i
 }
 
 /// The parameter a family's strategies sweep: `size` when they have it, else `max` (the size

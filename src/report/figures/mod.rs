@@ -1,6 +1,8 @@
 //! Figures of a run, drawn with plotters as SVG and PNG into `<run dir>/figures/`:
 //!
 //! - `metric-vs-size`: IoU and recall against mean chunk size, one line per strategy family;
+//! - `metric-vs-size-by-retriever` (runs with more than the default retrieval setup): the same,
+//!   a row of panels per setup;
 //! - `precision-vs-recall`: one labelled point per strategy, with interval whiskers;
 //! - `per-corpus`: IoU and recall per corpus, one bar per strategy (the best six by IoU);
 //! - `quality-vs-cost`: IoU and recall against embedding tokens and, with `timings.json`, against
@@ -40,6 +42,7 @@ use layout::{Area, DrawResult};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     MetricVsSize,
+    MetricVsSizeBySetup,
     PrecisionVsRecall,
     PerCorpus,
     QualityVsCost,
@@ -47,8 +50,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::MetricVsSize,
+        Kind::MetricVsSizeBySetup,
         Kind::PrecisionVsRecall,
         Kind::PerCorpus,
         Kind::QualityVsCost,
@@ -59,6 +63,7 @@ impl Kind {
     fn applies(self, d: &Data) -> bool {
         match self {
             Kind::AnswerQuality => !answers::metrics(d).is_empty(),
+            Kind::MetricVsSizeBySetup => !d.setups().is_empty(),
             _ => true,
         }
     }
@@ -67,6 +72,7 @@ impl Kind {
     pub fn stem(self) -> &'static str {
         match self {
             Kind::MetricVsSize => "metric-vs-size",
+            Kind::MetricVsSizeBySetup => "metric-vs-size-by-retriever",
             Kind::PrecisionVsRecall => "precision-vs-recall",
             Kind::PerCorpus => "per-corpus",
             Kind::QualityVsCost => "quality-vs-cost",
@@ -78,6 +84,7 @@ impl Kind {
     pub fn caption(self) -> &'static str {
         match self {
             Kind::MetricVsSize => "IoU and recall against mean chunk size; one line per strategy family and fixed parameters, shaded band: 95% bootstrap interval.",
+            Kind::MetricVsSizeBySetup => "IoU and recall against mean chunk size under each retrieval setup (one row each, shared axes); one line per strategy family, shaded band: 95% bootstrap interval.",
             Kind::PrecisionVsRecall => "Precision against recall over all questions; one point per strategy, labelled with its chunk size, whiskers: 95% bootstrap intervals.",
             Kind::PerCorpus => "IoU and recall per corpus for the strategies with the highest IoU over all questions; whiskers: 95% bootstrap intervals.",
             Kind::QualityVsCost => "IoU and recall against what a strategy costs: cl100k tokens embedded to index the corpus and, when timings.json is present, chunking CPU time.",
@@ -88,6 +95,7 @@ impl Kind {
     fn size(self, d: &Data) -> (u32, u32) {
         match self {
             Kind::MetricVsSize => size::SIZE,
+            Kind::MetricVsSizeBySetup => size::by_setup_size(d),
             Kind::PrecisionVsRecall => scatter::SIZE,
             Kind::PerCorpus => corpus::size(d),
             Kind::QualityVsCost => cost::SIZE,
@@ -102,6 +110,7 @@ impl Kind {
         canvas.fill(&WHITE)?;
         match self {
             Kind::MetricVsSize => size::draw(canvas, d),
+            Kind::MetricVsSizeBySetup => size::draw_by_setup(canvas, d),
             Kind::PrecisionVsRecall => scatter::draw(canvas, d),
             Kind::PerCorpus => corpus::draw(canvas, d),
             Kind::QualityVsCost => cost::draw(canvas, d),

@@ -6,8 +6,14 @@ use super::*;
 use crate::report::testdata::{default_like, results, strategy, timings};
 use crate::strategy::Value;
 
+/// Every figure but the per-setup one (these runs have one retrieval setup).
 fn check(figures: &[Figure]) {
-    assert_eq!(figures.len(), Kind::ALL.len());
+    assert_eq!(figures.len(), Kind::ALL.len() - 1);
+    assert!(figures.iter().all(|f| f.kind != Kind::MetricVsSizeBySetup));
+    check_files(figures);
+}
+
+fn check_files(figures: &[Figure]) {
     for f in figures {
         assert!(
             f.svg.starts_with("<svg") && f.svg.trim_end().ends_with("</svg>"),
@@ -119,7 +125,7 @@ fn answer_figure_only_when_a_model_metric_was_measured() {
         }
     }
     let figures = render_all(&r, None).unwrap();
-    assert_eq!(figures.len(), Kind::ALL.len() - 1);
+    assert_eq!(figures.len(), Kind::ALL.len() - 2);
     assert!(figures.iter().all(|f| f.kind != Kind::AnswerQuality));
     // Context utility alone (in nats, here negative) brings it back.
     for s in &mut r.strategies {
@@ -139,4 +145,59 @@ fn answer_figure_only_when_a_model_metric_was_measured() {
         .expect("answer figure");
     assert!(f.svg.contains("context utility") && f.svg.contains("answer support"));
     assert!(!f.svg.contains("faithfulness"));
+}
+
+/// The rows of `r` repeated under each of `setups`, as a run with `--retrievers` makes them.
+fn under_setups(mut r: RunResults, setups: &[&str]) -> RunResults {
+    let mut rows = Vec::new();
+    for (i, label) in setups.iter().enumerate() {
+        for s in &r.strategies {
+            let mut s = s.clone();
+            s.setup = Some(crate::results::RowSetup {
+                strategy: s.name.clone(),
+                retriever: label.split(',').next().unwrap_or("").into(),
+                reranker: None,
+                handover: crate::retrieve::Handover::TopK(5),
+                label: label.to_string(),
+            });
+            s.name = format!("{} @ {label}", s.name);
+            for g in &mut s.summary {
+                for m in &mut g.metrics {
+                    m.stat.mean = (m.stat.mean * (1.0 + 0.1 * i as f64)).min(1.0);
+                }
+            }
+            rows.push(s);
+        }
+    }
+    r.strategies = rows;
+    r.retrieval = Some(crate::results::RetrievalInfo {
+        setups: setups.iter().map(|s| s.to_string()).collect(),
+        reranker: None,
+        rerank_depth: None,
+        budget_unit: "cl100k tokens".into(),
+    });
+    r
+}
+
+#[test]
+fn a_run_with_several_setups_gets_a_row_of_panels_per_setup() {
+    let r = under_setups(
+        default_like(),
+        &["dense, top-5", "bm25, top-5", "hybrid, 1000 tokens"],
+    );
+    let a = render_all(&r, None).unwrap();
+    assert_eq!(a.len(), Kind::ALL.len());
+    check_files(&a);
+    let by_setup = a
+        .iter()
+        .find(|f| f.kind == Kind::MetricVsSizeBySetup)
+        .unwrap();
+    for label in ["bm25, top-5", "hybrid, 1000 tokens"] {
+        assert!(by_setup.svg.contains(label), "{label}");
+    }
+    // The families keep one colour across setups: the legend lists each family once.
+    let d = data::Data::new(&r, None);
+    assert_eq!(d.families.len() * 3, d.series.len());
+    let b = render_all(&r, None).unwrap();
+    assert_eq!(by_setup.svg, b[1].svg);
 }

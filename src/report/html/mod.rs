@@ -35,6 +35,7 @@ pub fn render(r: &RunResults, t: Option<&Timings>, figures: &[Figure]) -> String
     let mut o = String::with_capacity(256 * 1024);
     header(&mut o, r, !figures.is_empty());
     run_info::run_section(&mut o, r, t);
+    retrieval_section(&mut o, r, t);
     span_section(&mut o, r);
     rank_section(&mut o, r);
     answer_section(&mut o, r);
@@ -67,15 +68,25 @@ fn header(o: &mut String, r: &RunResults, has_figures: bool) {
     );
     let _ = writeln!(
         o,
-        "<header><h1>{}</h1><p class=\"lede\">{} strategies on {} questions over {} documents; embedder {}; exact top-{} cosine retrieval over the chunks of all documents. Each cell: the mean over questions, under it its 95% bootstrap interval; the best mean of a column in bold.</p>",
+        "<header><h1>{}</h1><p class=\"lede\">{} strategies on {} questions over {} documents; embedder {}; {}. Each cell: the mean over questions, under it its 95% bootstrap interval; the best mean of a column in bold.</p>",
         esc(&title),
         r.strategies.len(),
         r.dataset.questions,
         r.dataset.documents,
         esc(&r.embedder.name),
-        r.k
+        esc(&match r.retrieval {
+            None => format!(
+                "exact top-{} cosine retrieval over the chunks of all documents",
+                r.k
+            ),
+            Some(_) => crate::report::retrieval::retrieval_line(r),
+        })
     );
-    o.push_str("<nav><a href=\"#run\">Run</a><a href=\"#span\">Span metrics</a><a href=\"#rank\">Rank metrics</a>");
+    o.push_str("<nav><a href=\"#run\">Run</a>");
+    if r.retrieval.is_some() {
+        o.push_str("<a href=\"#retrieval\">Retrieval setups</a>");
+    }
+    o.push_str("<a href=\"#span\">Span metrics</a><a href=\"#rank\">Rank metrics</a>");
     if r.strategies.len() > 1 {
         o.push_str("<a href=\"#differences\">Differences</a>");
     }
@@ -115,6 +126,26 @@ fn span_section(o: &mut String, r: &RunResults) {
         &tables::span_columns(),
         r.k,
     );
+    o.push_str("</section>\n");
+}
+
+/// The best strategy under each retrieval setup and what retrieval cost (runs with more than
+/// the default setup).
+fn retrieval_section(o: &mut String, r: &RunResults, t: Option<&Timings>) {
+    let Some((heads, rows)) = crate::report::retrieval::best_per_setup(r) else {
+        return;
+    };
+    o.push_str("<section id=\"retrieval\"><h2>Retrieval setups</h2>\n");
+    let _ = writeln!(
+        o,
+        "<p class=\"note\">{}.</p>",
+        esc(&crate::report::retrieval::retrieval_line(r))
+    );
+    text_table(o, "best-per-setup", &heads, &rows);
+    if let Some((heads, rows)) = t.and_then(crate::report::retrieval::latency_table) {
+        let _ = writeln!(o, "<p class=\"note\">Index build time and size per row, and the query latency from the question's vector to the chunks handed over (ranking, reranking, hand-over), median and 95th percentile over the questions.</p>");
+        text_table(o, "retrieval-cost", &heads, &rows);
+    }
     o.push_str("</section>\n");
 }
 
