@@ -132,8 +132,15 @@ impl<'a> Data<'a> {
     pub fn context_line(&self) -> String {
         let d = &self.r.dataset;
         format!(
-            "{}: {} questions over {} documents · {}, top-{} · whiskers and bands: 95% bootstrap intervals",
-            d.name, d.questions, d.documents, self.r.embedder.name, self.r.k
+            "{}: {} questions over {} documents · {}, {} · whiskers and bands: 95% bootstrap intervals",
+            d.name,
+            d.questions,
+            d.documents,
+            self.r.embedder.name,
+            match &self.r.retrieval {
+                None => format!("top-{}", self.r.k),
+                Some(r) => format!("{} retrieval setups", r.setups.len()),
+            }
         )
     }
 
