@@ -1,6 +1,7 @@
 # chunkbench — the two commands of the README, and their parts.
 #   make run    fetch the models (once), build, and run the default benchmark
-#   make test   fetch the models (once), check formatting and lints, run every test
+#   make test   fetch the models (once), check formatting and lints, run every test (with bm25s,
+#               in a venv of its own, as the reference BM25 scores are checked against)
 # Models go to $CHUNKBENCH_MODELS or ~/.cache/chunkbench/models (see scripts/fetch-models.sh).
 
 CARGO ?= cargo
@@ -11,7 +12,7 @@ run: models build
 	./target/release/chunkbench run
 
 test: deps models chromium lint
-	$(CARGO) test --all-targets
+	CHUNKBENCH_BM25_PYTHON="$$(bash scripts/ensure-bm25-reference.sh)" $(CARGO) test --all-targets
 	$(CARGO) test --doc
 
 models:

@@ -141,6 +141,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_and_help_list_every_retriever() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let help = retrievers_help();
+        for k in RETRIEVERS {
+            assert!(
+                readme.contains(&format!("\n| `{}` |", k.name)),
+                "README.md's retriever table has no row for `{}`",
+                k.name
+            );
+            assert!(
+                help.contains(&format!("  {:<8} {}", k.name, k.params)),
+                "{help}"
+            );
+        }
+    }
+
+    #[test]
     fn parse_names_unknown_retrievers_and_parameters() {
         let e = parse("bm52").err().unwrap().to_string();
         assert!(
