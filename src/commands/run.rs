@@ -140,7 +140,11 @@ fn stop_cleanly_on_ctrl_c(out: &Path, embeddings: Option<&Path>, llm: Option<&Ll
     // `run` once per process).
     let _ = ctrlc::set_handler(move || {
         eprintln!("\n{line}");
-        std::process::exit(130);
+        // `_exit`, not `exit`: running the C++ static destructors (ONNX Runtime's) while the main
+        // thread is inside a model call made ONNX Runtime print an error line after ours. What is
+        // on disk is already complete record by record, as after a SIGKILL (tests/resume.rs).
+        // SAFETY: `_exit` ends the process at once and touches no Rust state.
+        unsafe { libc::_exit(130) }
     });
 }
 

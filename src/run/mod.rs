@@ -114,21 +114,7 @@ pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> R
     ));
     warn_when_k_takes_everything(config, &chunked);
 
-    let (embedded, embedder) = match models {
-        Some(m) => {
-            let e = embedding::embed_all(
-                &config.dataset,
-                &chunked,
-                config.batch,
-                &mut *m.embedder,
-                &mut *m.cache,
-                progress,
-                &mut timings,
-            )?;
-            (Some(e), Some(m.embedder))
-        }
-        None => (None, None),
-    };
+    let (embedded, embedder) = embed_stage(config, &chunked, models, progress, &mut timings)?;
 
     let t = Instant::now();
     let mut rows = retrieve_and_score(config, &chunked, embedded.as_ref())?;
@@ -147,22 +133,7 @@ pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> R
         rows.into_iter().map(|(_, r)| (r.results, r.timing)).unzip();
     timings.score_seconds = t.elapsed().as_secs_f64();
 
-    let t = Instant::now();
-    let answers = crate::answers::evaluate(
-        &config.answers,
-        &config.dataset,
-        &mut strategies,
-        config.seed,
-        progress,
-    )?;
-    timings.answer_seconds = t.elapsed().as_secs_f64();
-    timings.utility_baseline = answers.baseline;
-    if !config.answers.is_empty() {
-        progress.note(&format!(
-            "answer metrics in {:.1} s",
-            timings.answer_seconds
-        ));
-    }
+    let answers = answer_stage(config, &mut strategies, progress, &mut timings)?;
 
     let t = Instant::now();
     let (strategies, comparisons) =
@@ -178,6 +149,56 @@ pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> R
     timings.total_seconds = started.elapsed().as_secs_f64();
     let results = run_results(config, embedder.as_deref(), strategies, comparisons);
     Ok(RunOutput { results, timings })
+}
+
+/// Stage 2: every chunk and question embedded through the cache, when the run has a model;
+/// the embedder is handed back for the results' metadata.
+fn embed_stage<'a>(
+    config: &RunConfig,
+    chunked: &[Chunked],
+    models: Option<Models<'a>>,
+    progress: &Progress,
+    timings: &mut Timings,
+) -> Result<(Option<Embedded>, Option<&'a mut dyn Embedder>)> {
+    let Some(m) = models else {
+        return Ok((None, None));
+    };
+    let e = embedding::embed_all(
+        &config.dataset,
+        chunked,
+        config.batch,
+        &mut *m.embedder,
+        &mut *m.cache,
+        progress,
+        timings,
+    )?;
+    Ok((Some(e), Some(m.embedder)))
+}
+
+/// Stage 5 (opt-in): the model-based answer metrics of every row.
+fn answer_stage(
+    config: &RunConfig,
+    strategies: &mut [StrategyResults],
+    progress: &Progress,
+    timings: &mut Timings,
+) -> Result<crate::answers::Outcome> {
+    let t = Instant::now();
+    let mut answers = crate::answers::evaluate(
+        &config.answers,
+        &config.dataset,
+        strategies,
+        config.seed,
+        progress,
+    )?;
+    timings.answer_seconds = t.elapsed().as_secs_f64();
+    timings.utility_baseline = answers.baseline.take();
+    if !config.answers.is_empty() {
+        progress.note(&format!(
+            "answer metrics in {:.1} s",
+            timings.answer_seconds
+        ));
+    }
+    Ok(answers)
 }
 
 /// One line on what the run is about to do.
