@@ -37,3 +37,26 @@ impl Progress {
         }
     }
 }
+/// One entry of a `--help` list (strategy families, retrievers): `name` in a column of its own,
+/// `text` wrapped to 100 columns under a hanging indent (clap would wrap it flush left).
+pub fn help_entry(name: &str, text: &str) -> String {
+    const INDENT: usize = 13;
+    const WIDTH: usize = 100;
+    let mut line = format!("  {:<width$}", name, width = INDENT - 2);
+    let mut col = INDENT.max(line.chars().count());
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        if col > INDENT && col + 1 + len > WIDTH {
+            line.push('\n');
+            line.push_str(&" ".repeat(INDENT));
+            col = INDENT;
+        } else if col > INDENT {
+            line.push(' ');
+            col += 1;
+        }
+        line.push_str(word);
+        col += len;
+    }
+    line.push('\n');
+    line
+}

@@ -46,30 +46,10 @@ pub fn build(strategy: &Strategy) -> Result<Box<dyn Chunker>> {
 /// The families as `--help` lists them: one entry per family, its parameters and what it does,
 /// wrapped to 100 columns under a hanging indent.
 pub fn families_help() -> String {
-    const INDENT: usize = 13;
-    const WIDTH: usize = 100;
-    let mut out = String::new();
-    for f in FAMILIES {
-        let mut line = format!("  {:<width$}", f.name, width = INDENT - 2);
-        let mut col = INDENT;
-        let text = format!("{} — {}", f.params, f.about);
-        for word in text.split(' ') {
-            let len = word.chars().count();
-            if col > INDENT && col + 1 + len > WIDTH {
-                line.push('\n');
-                line.push_str(&" ".repeat(INDENT));
-                col = INDENT;
-            } else if col > INDENT {
-                line.push(' ');
-                col += 1;
-            }
-            line.push_str(word);
-            col += len;
-        }
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
+    FAMILIES
+        .iter()
+        .map(|f| crate::output::help_entry(f.name, &format!("{} — {}", f.params, f.about)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ pub fn parse(spec: &str) -> Result<(Strategy, Arc<dyn Retriever>)> {
 pub fn retrievers_help() -> String {
     RETRIEVERS
         .iter()
-        .map(|k| format!("  {:<8} {} — {}\n", k.name, k.params, k.about))
+        .map(|k| crate::output::help_entry(k.name, &format!("{} — {}", k.params, k.about)))
         .collect()
 }
 
