@@ -246,6 +246,7 @@ mod tests {
             rerank: None,
             found_share: 0.5,
             plain_names: true,
+            bar: &indicatif::ProgressBar::hidden(),
         };
         let mut rows = crate::run::retrieval::score_strategy(
             &Strategy::parse("fixed:size=4").unwrap(),

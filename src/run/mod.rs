@@ -117,7 +117,7 @@ pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> R
     let (embedded, embedder) = embed_stage(config, &chunked, models, progress, &mut timings)?;
 
     let t = Instant::now();
-    let mut rows = retrieve_and_score(config, &chunked, embedded.as_ref())?;
+    let mut rows = retrieve_and_score(config, &chunked, embedded.as_ref(), progress)?;
     add_index_stats(
         config,
         embedder.as_deref(),
@@ -331,8 +331,12 @@ fn retrieve_and_score(
     config: &RunConfig,
     chunked: &[Chunked],
     embedded: Option<&Embedded>,
+    progress: &Progress,
 ) -> Result<Vec<(usize, Row)>> {
+    let total = chunked.len() * config.setups.len() * config.dataset.questions.len();
+    let bar = progress.bar("retrieving", total as u64);
     let retrieval = Retrieval {
+        bar: &bar,
         setups: &config.setups,
         rerank: config.rerank.as_ref(),
         found_share: config.found_share,
@@ -353,6 +357,7 @@ fn retrieve_and_score(
             )
         })
         .collect::<Result<_>>()?;
+    bar.finish_and_clear();
     let mut columns: Vec<std::vec::IntoIter<Row>> =
         per_strategy.into_iter().map(Vec::into_iter).collect();
     let mut rows = Vec::new();

@@ -23,6 +23,8 @@ pub struct Retrieval<'a> {
     pub rerank: Option<&'a RerankStage>,
     pub found_share: f64,
     pub plain_names: bool,
+    /// Advanced once per question and setup.
+    pub bar: &'a indicatif::ProgressBar,
 }
 
 /// One result row (a strategy under a setup) and what retrieving it cost.
@@ -42,6 +44,7 @@ struct Inputs<'a> {
     tokens: Vec<usize>,
     vectors: Option<&'a [Arc<[f32]>]>,
     questions: Option<&'a [Arc<[f32]>]>,
+    bar: &'a indicatif::ProgressBar,
 }
 
 /// Every setup's row for one strategy, in setup order. `chunks` are (document, byte span) in
@@ -66,6 +69,7 @@ pub fn score_strategy(
         tokens,
         vectors,
         questions,
+        bar: retrieval.bar,
     };
     let scorer = Scorer::new(dataset, chunks, retrieval.found_share);
     let template = scorer.row(strategy, &inputs.tokens);
@@ -144,6 +148,7 @@ fn run_setup(
         let handed = setup.handover.take(rank, &inputs.tokens, &inputs.texts)?;
         micros.push(t.elapsed().as_micros() as usize);
         results.questions.push(scorer.question(q, &handed));
+        inputs.bar.inc(1);
     }
     let (p50, p95) = median_p95(&micros);
     Ok(Row {
