@@ -127,6 +127,19 @@ fn a_bm25_run_loads_no_model_and_a_budget_hands_over_exactly_the_budget() {
         }
     }
     assert_eq!(r["retrieval"]["budget_unit"], "cl100k tokens");
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",chunking,retriever,handover"));
+    assert!(
+        csv.lines().any(
+            |l| l.ends_with(",fixed:size=48,bm25:stem=english,stop=english,40 tokens")
+                || l.ends_with(",fixed:size=48,\"bm25:stem=english,stop=english\",40 tokens")
+        ),
+        "{csv}"
+    );
     let t: Value =
         serde_json::from_slice(&std::fs::read(out.join("timings.json")).unwrap()).unwrap();
     let row = &t["strategies"][0]["retrieval"];

@@ -9,8 +9,9 @@ use crate::results::{RunResults, METRICS};
 pub struct SummaryCsv;
 pub struct ComparisonsCsv;
 
-/// The header of `summary.csv`.
-pub fn summary_columns() -> Vec<String> {
+/// The header of `summary.csv`; a run with retrieval setups adds `chunking, retriever,
+/// handover` at the end (the row's strategy, retriever spec with `+rerank`, and hand-over rule).
+pub fn summary_columns(results: &RunResults) -> Vec<String> {
     let mut cols: Vec<String> = ["strategy", "corpus", "questions"]
         .map(String::from)
         .to_vec();
@@ -32,6 +33,9 @@ pub fn summary_columns() -> Vec<String> {
         ]
         .map(String::from),
     );
+    if results.retrieval.is_some() {
+        cols.extend(["chunking", "retriever", "handover"].map(String::from));
+    }
     cols
 }
 
@@ -57,7 +61,7 @@ impl Exporter for SummaryCsv {
 impl SummaryCsv {
     fn bytes(&self, results: &RunResults) -> Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(summary_columns()).map_err(err)?;
+        w.write_record(summary_columns(results)).map_err(err)?;
         for s in &results.strategies {
             for g in &s.summary {
                 let mut row = vec![s.name.clone(), g.corpus.clone(), g.questions.to_string()];
@@ -89,6 +93,13 @@ impl SummaryCsv {
                     i.bytes.to_string(),
                     i.cost_usd.map_or_else(String::new, |c| format!("{c:.6}")),
                 ]);
+                if let Some(x) = &s.setup {
+                    let retriever = match x.reranker {
+                        Some(_) => format!("{}+rerank", x.retriever),
+                        None => x.retriever.clone(),
+                    };
+                    row.extend([x.strategy.clone(), retriever, x.handover.label()]);
+                }
                 w.write_record(row).map_err(err)?;
             }
         }
