@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::Reranker;
 use crate::error::Result;
 use crate::llm::Llm;
@@ -34,8 +36,9 @@ impl Reranker for LlmReranker {
     }
 
     fn score(&self, query: &str, documents: &[&str]) -> Result<Vec<f32>> {
+        // One model call per document, in parallel (the embedded model keeps a context per core).
         documents
-            .iter()
+            .par_iter()
             .map(|d| {
                 let scored = self.model.score(&prompt(query, d), " yes")?;
                 Ok(scored.logprobs.iter().sum())
