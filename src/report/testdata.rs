@@ -182,6 +182,11 @@ pub fn timings(r: &RunResults) -> Timings {
                 "name": s.name,
                 "chunk_cpu_seconds": 0.01 * (i + 1) as f64,
                 "new_texts": 0,
+                "retrieval": {
+                    "name": s.name, "retriever": "dense", "handover": "top-5",
+                    "index_seconds": 0.002, "index_bytes": 1000 * (i + 1), "queries": 4,
+                    "query_p50_ms": 0.1, "query_p95_ms": 0.2
+                },
             })
         })
         .collect();
@@ -303,5 +308,37 @@ pub fn small_with_utility() -> RunResults {
             *m = summary("context_utility", mean, lo, hi, g.questions);
         }
     }
+    r
+}
+
+/// The rows of `r` repeated under each of `setups`, as a run with `--retrievers` makes them.
+pub fn under_setups(mut r: RunResults, setups: &[&str]) -> RunResults {
+    let mut rows = Vec::new();
+    for (i, label) in setups.iter().enumerate() {
+        for s in &r.strategies {
+            let mut s = s.clone();
+            s.setup = Some(crate::results::RowSetup {
+                strategy: s.name.clone(),
+                retriever: label.split(',').next().unwrap_or("").into(),
+                reranker: None,
+                handover: crate::retrieve::Handover::TopK(5),
+                label: label.to_string(),
+            });
+            s.name = format!("{} @ {label}", s.name);
+            for g in &mut s.summary {
+                for m in &mut g.metrics {
+                    m.stat.mean = (m.stat.mean * (1.0 + 0.1 * i as f64)).min(1.0);
+                }
+            }
+            rows.push(s);
+        }
+    }
+    r.strategies = rows;
+    r.retrieval = Some(crate::results::RetrievalInfo {
+        setups: setups.iter().map(|s| s.to_string()).collect(),
+        reranker: None,
+        rerank_depth: None,
+        budget_unit: "cl100k tokens".into(),
+    });
     r
 }

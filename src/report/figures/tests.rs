@@ -3,7 +3,7 @@
 //! metrics, no timings).
 
 use super::*;
-use crate::report::testdata::{default_like, results, strategy, timings};
+use crate::report::testdata::{default_like, results, strategy, timings, under_setups};
 use crate::strategy::Value;
 
 /// Every figure but the per-setup one (these runs have one retrieval setup).
@@ -145,38 +145,6 @@ fn answer_figure_only_when_a_model_metric_was_measured() {
         .expect("answer figure");
     assert!(f.svg.contains("context utility") && f.svg.contains("answer support"));
     assert!(!f.svg.contains("faithfulness"));
-}
-
-/// The rows of `r` repeated under each of `setups`, as a run with `--retrievers` makes them.
-fn under_setups(mut r: RunResults, setups: &[&str]) -> RunResults {
-    let mut rows = Vec::new();
-    for (i, label) in setups.iter().enumerate() {
-        for s in &r.strategies {
-            let mut s = s.clone();
-            s.setup = Some(crate::results::RowSetup {
-                strategy: s.name.clone(),
-                retriever: label.split(',').next().unwrap_or("").into(),
-                reranker: None,
-                handover: crate::retrieve::Handover::TopK(5),
-                label: label.to_string(),
-            });
-            s.name = format!("{} @ {label}", s.name);
-            for g in &mut s.summary {
-                for m in &mut g.metrics {
-                    m.stat.mean = (m.stat.mean * (1.0 + 0.1 * i as f64)).min(1.0);
-                }
-            }
-            rows.push(s);
-        }
-    }
-    r.strategies = rows;
-    r.retrieval = Some(crate::results::RetrievalInfo {
-        setups: setups.iter().map(|s| s.to_string()).collect(),
-        reranker: None,
-        rerank_depth: None,
-        budget_unit: "cl100k tokens".into(),
-    });
-    r
 }
 
 #[test]

@@ -227,3 +227,26 @@ fn group_sections(o: &mut String, r: &RunResults) {
         o.push_str("</section>\n");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::report::testdata::{default_like, timings, under_setups};
+
+    #[test]
+    fn a_run_with_setups_gets_the_retrieval_section() {
+        let plain = default_like();
+        let page = super::render(&plain, None, &[]);
+        assert!(!page.contains("id=\"retrieval\""));
+        let r = under_setups(default_like(), &["dense, top-5", "bm25, 1000 tokens"]);
+        let t = timings(&r);
+        let page = super::render(&r, Some(&t), &[]);
+        assert!(
+            page.contains("<section id=\"retrieval\"><h2>Retrieval setups</h2>"),
+            "no section"
+        );
+        assert!(page.contains("href=\"#retrieval\""));
+        assert!(page.contains("bm25, 1000 tokens"));
+        assert!(page.contains("every strategy under 2 retrieval setups"));
+        assert!(page.contains("id=\"retrieval-cost\""), "no cost table");
+    }
+}

@@ -32,10 +32,21 @@ fn cell(m: Option<&MetricSummary>, best: bool) -> String {
 
 /// `<div><table id=ID><thead>` with the header cells `heads`, up to the `<tbody>`.
 fn table_head<'a>(out: &mut String, id: &str, heads: impl IntoIterator<Item = &'a str>) {
+    table_head_named(out, id, "strategy", heads)
+}
+
+/// A table's head whose first column is called `first`.
+fn table_head_named<'a>(
+    out: &mut String,
+    id: &str,
+    first: &str,
+    heads: impl IntoIterator<Item = &'a str>,
+) {
     let _ = write!(
         out,
-        "<div class=\"scroll\"><table id=\"{}\"><thead><tr><th>strategy</th>",
-        esc(id)
+        "<div class=\"scroll\"><table id=\"{}\"><thead><tr><th>{}</th>",
+        esc(id),
+        esc(first)
     );
     for h in heads {
         let _ = write!(out, "<th>{}</th>", esc(h));
@@ -165,9 +176,11 @@ pub fn group_tables(o: &mut String, r: &RunResults, group_name: &str, label: &st
     );
 }
 
-/// A plain table of text cells: the first column is the strategy, as in the metric tables.
+/// A plain table of text cells: the first column names the row (a strategy, or a retrieval
+/// setup), as in the metric tables.
 pub fn text_table(out: &mut String, id: &str, heads: &[String], rows: &[Vec<String>]) {
-    table_head(out, id, heads.iter().skip(1).map(String::as_str));
+    let first = heads.first().map_or("strategy", String::as_str);
+    table_head_named(out, id, first, heads.iter().skip(1).map(String::as_str));
     for row in rows {
         let _ = write!(
             out,
