@@ -25,7 +25,7 @@ use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::llm::local::LocalLlm;
 use crate::llm::{ChatRequest, Llm, Message};
-use crate::rerank::local::LlmReranker;
+use crate::rerank::local::{LlmReranker, Verdict};
 use crate::rerank::Reranker;
 
 /// Largest request body accepted.
@@ -57,7 +57,7 @@ pub fn serve(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "local".into());
-    let reranker = LlmReranker::new(llm.clone());
+    let reranker = LlmReranker::new(llm.clone(), Verdict::DEFAULT);
     for (served, request) in server.incoming_requests().enumerate() {
         handle(&llm, &name, &reranker, &mut embedder, request);
         if max_requests.is_some_and(|m| served + 1 >= m) {

@@ -142,7 +142,7 @@ pub fn open_reranker(
                 )
             })?;
             Ok(RerankStage {
-                model: Arc::new(LlmReranker::new(llm.model.clone())),
+                model: Arc::new(LlmReranker::new(llm.model.clone(), args.rerank_verdict)),
                 cache: llm.cache.clone(),
                 depth,
             })

@@ -65,6 +65,10 @@ pub struct RetrievalArgs {
     /// Jina, Infinity, vLLM, TEI, `chunkbench serve`)
     #[arg(long, value_name = "local|URL")]
     pub reranker: Option<String>,
+    /// How `--reranker local` scores a chunk: `yes`, log p(yes) (one model call), or `yes-vs-no`,
+    /// log p(yes) − log(p(yes) + p(no)) (two calls)
+    #[arg(long, default_value = "yes", value_name = "VERDICT", value_parser = verdict)]
+    pub rerank_verdict: crate::rerank::local::Verdict,
     /// Candidates the reranker reorders per question
     #[arg(long, default_value_t = crate::rerank::DEFAULT_DEPTH, value_name = "N", value_parser = at_least_one)]
     pub rerank_depth: usize,
@@ -77,6 +81,10 @@ pub struct RetrievalArgs {
     /// Seconds before a request to the rerank endpoint times out
     #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = seconds)]
     pub rerank_timeout: f64,
+}
+
+fn verdict(s: &str) -> Result<crate::rerank::local::Verdict, String> {
+    crate::rerank::local::Verdict::parse(s).ok_or_else(|| "must be yes or yes-vs-no".into())
 }
 
 /// The model-based answer metrics of a run (off by default: they cost model calls).
