@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{best, Corpus, Hit, Index, Kind, Query, Retriever};
 use crate::chunk::Params;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::strategy::Strategy;
 use crate::vector::dot;
 
@@ -31,11 +31,7 @@ impl Retriever for Dense {
     }
 
     fn index(&self, corpus: &Corpus) -> Result<Box<dyn Index>> {
-        let vectors = corpus.vectors.ok_or_else(|| {
-            Error::Usage(
-                "the dense retriever needs the chunk embeddings, and this run computed none".into(),
-            )
-        })?;
+        let vectors = corpus.vectors_for("dense")?;
         Ok(Box::new(DenseIndex::new(vectors)))
     }
 }

@@ -16,7 +16,7 @@ use super::bm25::{self, Bm25, LexicalIndex};
 use super::dense::DenseIndex;
 use super::{Corpus, Hit, Index, Kind, Query, Retriever};
 use crate::chunk::Params;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::strategy::Strategy;
 
 pub const KIND: Kind = Kind {
@@ -90,12 +90,7 @@ impl Retriever for Hybrid {
     }
 
     fn index(&self, corpus: &Corpus) -> Result<Box<dyn Index>> {
-        let vectors = corpus.vectors.ok_or_else(|| {
-            Error::Usage(
-                "the hybrid retriever needs the chunk embeddings, and this run computed none"
-                    .into(),
-            )
-        })?;
+        let vectors = corpus.vectors_for("hybrid")?;
         Ok(Box::new(HybridIndex {
             dense: DenseIndex::new(vectors),
             lexical: self.bm25.build(corpus.texts),

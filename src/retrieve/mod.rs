@@ -36,6 +36,17 @@ pub struct Corpus<'a> {
     pub vectors: Option<&'a [Arc<[f32]>]>,
 }
 
+impl Corpus<'_> {
+    /// The chunk vectors, or the error of a `retriever` that needs them in a run without them.
+    pub fn vectors_for(&self, retriever: &str) -> Result<&[Arc<[f32]>]> {
+        self.vectors.ok_or_else(|| {
+            Error::Usage(format!(
+                "the {retriever} retriever needs the chunk embeddings, and this run computed none"
+            ))
+        })
+    }
+}
+
 /// A ranked chunk: its position in the corpus and the retriever's score (higher is better).
 pub type Hit = (usize, f32);
 
