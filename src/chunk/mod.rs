@@ -13,6 +13,7 @@
 pub mod env;
 pub mod families;
 pub mod llm;
+pub mod paragraph;
 pub mod params;
 #[cfg(test)]
 mod proptests;
@@ -40,6 +41,7 @@ pub const FAMILIES: &[Family] = &[
     window::SLIDING,
     recursive::FAMILY,
     sentence::FAMILY,
+    paragraph::FAMILY,
     semantic::breakpoint::FAMILY,
     semantic::kamradt::FAMILY,
     semantic::cluster::FAMILY,

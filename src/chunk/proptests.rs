@@ -1,5 +1,5 @@
 //! Property tests of the embedding-free families (fixed, sliding, recursive with each splitter,
-//! sentence) on random documents and parameters: spans are non-empty, on char boundaries, within
+//! sentence, paragraph) on random documents and parameters: spans are non-empty, on char boundaries, within
 //! the document, ordered by start; every non-whitespace character is in some chunk; the chunker is
 //! deterministic; and `chars` sizes are never exceeded where the family promises a limit (the
 //! semantic families have their own properties in `semantic/proptests.rs`).
@@ -103,5 +103,26 @@ proptest! {
         check(&format!("sentence:size={size},overlap={overlap},unit={}", unit(u)), &text, limit)?;
         let overlap = overlap % count;
         check(&format!("sentence:count={count},overlap={overlap}"), &text, None)?;
+    }
+
+    #[test]
+    fn paragraph_groups_are_valid(
+        text in document(),
+        fences in prop::collection::vec(0usize..4000, 0..4),
+        size in 1usize..300,
+        overlap in 0usize..4,
+        u in 0usize..3,
+    ) {
+        // Fenced code marks at random places, so blocks open and close anywhere.
+        let mut text = text;
+        for at in fences {
+            let mut at = at.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.insert_str(at, "\n```\n");
+        }
+        let limit = (unit(u) == "chars").then_some(size);
+        check(&format!("paragraph:size={size},overlap={overlap},unit={}", unit(u)), &text, limit)?;
     }
 }

@@ -86,19 +86,32 @@ impl SentenceGroups {
     fn group_end(&self, text: &str, units: &[Span], counts: &[usize], i: usize) -> usize {
         match self.limit {
             Limit::Count(c) => (i + c).min(units.len()),
-            Limit::Size(size) => {
-                let (mut j, mut sum) = (i + 1, counts[i]);
-                while j < units.len() && sum + counts[j] <= size {
-                    sum += counts[j];
-                    j += 1;
-                }
-                while j > i + 1 && self.unit.count(&text[units[i].start..units[j - 1].end]) > size {
-                    j -= 1;
-                }
-                j
-            }
+            Limit::Size(size) => fit_end(text, units, counts, i, size, self.unit),
         }
     }
+}
+
+/// The end (exclusive) of the run of `units` from `i` that fits in `size` units of `unit`: at
+/// least one. `counts` are the units' own sizes: the run grows while their sum fits, then shrinks
+/// while the span's real size (with the text between them, and tokens that merge across them)
+/// does not. Shared with [`super::paragraph`].
+pub(crate) fn fit_end(
+    text: &str,
+    units: &[Span],
+    counts: &[usize],
+    i: usize,
+    size: usize,
+    unit: Unit,
+) -> usize {
+    let (mut j, mut sum) = (i + 1, counts[i]);
+    while j < units.len() && sum + counts[j] <= size {
+        sum += counts[j];
+        j += 1;
+    }
+    while j > i + 1 && unit.count(&text[units[i].start..units[j - 1].end]) > size {
+        j -= 1;
+    }
+    j
 }
 
 impl Chunker for SentenceGroups {
