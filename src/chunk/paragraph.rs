@@ -124,18 +124,8 @@ impl Chunker for ParagraphGroups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunk::testing::assert_valid;
-    use crate::chunk::NoEmbeddings;
 
-    fn chunks(spec: &str, text: &str) -> Vec<String> {
-        let c = ParagraphGroups::from_strategy(&Strategy::parse(spec).unwrap()).unwrap();
-        let spans = c.chunk(text, &NoEmbeddings).unwrap();
-        assert_valid(text, &spans);
-        spans
-            .iter()
-            .map(|s| text[s.start..s.end].to_string())
-            .collect()
-    }
+    use crate::chunk::testing::chunk_texts as chunks;
 
     const DOC: &str = "# Hives\n\nThe bees swarmed in May.\nThey settled.\n\n  \n\n```\ncode line\n\nmore code\n```\n\nLast paragraph here.\n";
 

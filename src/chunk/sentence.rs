@@ -94,7 +94,7 @@ impl SentenceGroups {
 /// The end (exclusive) of the run of `units` from `i` that fits in `size` units of `unit`: at
 /// least one. `counts` are the units' own sizes: the run grows while their sum fits, then shrinks
 /// while the span's real size (with the text between them, and tokens that merge across them)
-/// does not. Shared with [`super::paragraph`].
+/// does not. The paragraph family packs its paragraphs with it too.
 pub(crate) fn fit_end(
     text: &str,
     units: &[Span],
@@ -160,18 +160,8 @@ impl Chunker for SentenceGroups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunk::testing::assert_valid;
-    use crate::chunk::NoEmbeddings;
 
-    fn chunks(spec: &str, text: &str) -> Vec<String> {
-        let c = SentenceGroups::from_strategy(&Strategy::parse(spec).unwrap()).unwrap();
-        let spans = c.chunk(text, &NoEmbeddings).unwrap();
-        assert_valid(text, &spans);
-        spans
-            .iter()
-            .map(|s| text[s.start..s.end].to_string())
-            .collect()
-    }
+    use crate::chunk::testing::chunk_texts as chunks;
 
     const TEXT: &str = "One two three. Four five six. Seven eight nine. Ten eleven twelve.";
 

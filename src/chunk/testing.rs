@@ -104,3 +104,16 @@ impl ChunkEnv for HashEnv {
         Ok(texts.iter().map(|t| Arc::from(Self::vector(t))).collect())
     }
 }
+
+/// The chunk texts the strategy `spec` makes of `text` (an embedding-free family), after checking
+/// the spans with [`assert_valid`]; for the families' unit tests.
+#[cfg(test)]
+pub fn chunk_texts(spec: &str, text: &str) -> Vec<String> {
+    let chunker = super::build(&crate::strategy::Strategy::parse(spec).unwrap()).unwrap();
+    let spans = chunker.chunk(text, &super::NoEmbeddings).unwrap();
+    assert_valid(text, &spans);
+    spans
+        .iter()
+        .map(|s| text[s.start..s.end].to_string())
+        .collect()
+}
