@@ -7,8 +7,10 @@ use crate::score::aggregate::MeanStd;
 use crate::strategy::Value;
 
 pub mod metrics;
+pub mod timings;
 
 pub use metrics::{in_group, metric, metric_label, model_metrics, Group, Metric, Unit, METRICS};
+pub use timings::{AnswerCost, RetrievalTiming, StrategyTiming, Timings};
 
 /// The version of the `results.json` (and `baseline.json`) layout this build writes and reads.
 /// Raise it whenever a field changes meaning or a reader of older files would misread them.
@@ -337,87 +339,6 @@ pub struct RetrievedChunk {
     pub start: usize,
     pub end: usize,
     pub score: f32,
-}
-
-/// Wall time and cost of each stage, per strategy where it can be attributed.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct Timings {
-    pub load_seconds: f64,
-    pub chunk_seconds: f64,
-    pub embed_seconds: f64,
-    /// Distinct texts embedded by this run (not in the cache before).
-    pub embedded_texts: usize,
-    /// Distinct texts served from the cache.
-    pub cached_texts: usize,
-    /// cl100k tokens of the texts embedded (before the model's truncation).
-    pub embedded_tokens: usize,
-    pub embed_tokens_per_second: f64,
-    pub score_seconds: f64,
-    /// Wall time of the model-based answer metrics (0 when none ran).
-    #[serde(default)]
-    pub answer_seconds: f64,
-    /// Context utility's question-only baseline, shared by every strategy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utility_baseline: Option<crate::llm::LlmCost>,
-    pub total_seconds: f64,
-    pub strategies: Vec<StrategyTiming>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StrategyTiming {
-    pub name: String,
-    /// CPU seconds spent chunking (summed over documents).
-    pub chunk_cpu_seconds: f64,
-    /// Chunk texts of this strategy that were not in the cache before the run.
-    pub new_texts: usize,
-    /// What the strategy's language model cost (`llm:` strategies only): model calls, cache
-    /// hits, prompt/completion tokens, model wall time, fallbacks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub llm: Option<crate::llm::LlmCost>,
-    /// What the model-based answer metrics cost for this strategy.
-    #[serde(default, skip_serializing_if = "AnswerCost::is_empty")]
-    pub answer: AnswerCost,
-    /// What retrieving this row cost (absent in timings written before it was measured).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retrieval: Option<RetrievalTiming>,
-}
-
-/// Index build time, index size and query latency of one row (a strategy under a setup).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct RetrievalTiming {
-    /// The row's name.
-    pub name: String,
-    /// The retriever, with `+rerank` when reranked, and the hand-over rule.
-    pub retriever: String,
-    pub handover: String,
-    /// Wall time to build the index over the strategy's chunks (embeddings already computed).
-    pub index_seconds: f64,
-    pub index_bytes: usize,
-    /// Questions timed, and the median and 95th percentile of the time from a question (its
-    /// vector already computed) to the chunks handed over: ranking, reranking, hand-over.
-    pub queries: usize,
-    pub query_p50_ms: f64,
-    pub query_p95_ms: f64,
-    /// What the rerank stage cost for this row.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rerank: Option<crate::llm::LlmCost>,
-}
-
-/// Model cost of the answer metrics (context utility, answer generation, judging).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct AnswerCost {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utility: Option<crate::llm::LlmCost>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generator: Option<crate::llm::LlmCost>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub judge: Option<crate::llm::LlmCost>,
-}
-
-impl AnswerCost {
-    pub fn is_empty(&self) -> bool {
-        self.utility.is_none() && self.generator.is_none() && self.judge.is_none()
-    }
 }
 
 impl RunResults {
