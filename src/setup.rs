@@ -174,8 +174,8 @@ pub fn open_reranker(
     }
 }
 
-/// Whether `--judge` names an endpoint rather than a file.
-fn is_url(judge: &str) -> bool {
+/// Whether a flag (`--judge`, `--reranker`) names an endpoint rather than a file or a word.
+pub fn is_url(judge: &str) -> bool {
     judge.starts_with("http://") || judge.starts_with("https://")
 }
 

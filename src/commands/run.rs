@@ -13,7 +13,7 @@ use crate::report;
 use crate::retrieve::Setup;
 use crate::run::{Models, RunConfig, RunOutput};
 use crate::setup::{
-    check_judge, embed_batch, given_dir, open_embedder, open_judge, open_llm, open_reranker,
+    check_judge, embed_batch, given_dir, is_url, open_embedder, open_judge, open_llm, open_reranker,
 };
 use crate::strategy;
 
@@ -104,7 +104,7 @@ fn check_rerank_flags(args: &RetrievalArgs, reranks: bool) -> Result<()> {
         (Some(r), false) => Err(Error::Usage(format!(
             "--reranker {r} is given, but no retriever ends in +rerank; add one, e.g. --retrievers dense,dense+rerank"
         ))),
-        (Some(r), true) if r != "local" && !r.starts_with("http://") && !r.starts_with("https://") => {
+        (Some(r), true) if r != "local" && !is_url(r) => {
             Err(Error::Usage(format!(
                 "--reranker {r:?}: give `local` (the embedded language model) or a rerank endpoint URL (http://HOST:PORT/v1)"
             )))

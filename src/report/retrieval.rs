@@ -24,13 +24,9 @@ pub fn retrieval_line(r: &RunResults) -> String {
     s
 }
 
+/// A metric over all questions, when measured.
 fn metric<'a>(s: &'a StrategyResults, name: &str) -> Option<&'a MetricSummary> {
-    s.summary
-        .iter()
-        .find(|g| g.corpus == "all")?
-        .metrics
-        .iter()
-        .find(|m| m.metric == name)
+    super::tables::group(s, "all")?.measured(name)
 }
 
 fn cell(m: Option<&MetricSummary>) -> String {

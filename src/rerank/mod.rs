@@ -76,14 +76,17 @@ impl CachedReranker {
     /// Scores `documents` for `query`, from the cache where it can; one model call for the rest.
     pub fn score(&self, query: &str, documents: &[&str]) -> Result<Vec<f32>> {
         let id = self.inner.id();
-        let key = |d: &str| {
-            self.cache
-                .as_ref()
-                .map(|c| c.key("rerank", &(id, query, d)))
-        };
-        let mut out: Vec<Option<f32>> = documents
+        let keys: Vec<Option<String>> = documents
             .iter()
-            .map(|d| key(d).and_then(|k| self.cache.as_ref()?.get::<f32>(&k)))
+            .map(|d| {
+                self.cache
+                    .as_ref()
+                    .map(|c| c.key("rerank", &(id, query, d)))
+            })
+            .collect();
+        let mut out: Vec<Option<f32>> = keys
+            .iter()
+            .map(|k| self.cache.as_ref()?.get::<f32>(k.as_ref()?))
             .collect();
         let missing: Vec<usize> = (0..documents.len()).filter(|&i| out[i].is_none()).collect();
         self.hits
@@ -98,8 +101,8 @@ impl CachedReranker {
             let sent: usize = texts.iter().map(|d| q + cl100k_tokens(d)).sum();
             self.tokens.fetch_add(sent, Ordering::Relaxed);
             for (&i, s) in missing.iter().zip(scores) {
-                if let (Some(c), Some(k)) = (&self.cache, key(documents[i])) {
-                    c.put(k, &s)?;
+                if let (Some(c), Some(k)) = (&self.cache, &keys[i]) {
+                    c.put(k.clone(), &s)?;
                 }
                 out[i] = Some(s);
             }

@@ -64,8 +64,9 @@ fn take_budget(
     tokens: &[usize],
     texts: &[&str],
 ) -> Result<Vec<Handed>> {
-    let mean = (tokens.iter().sum::<usize>() / tokens.len().max(1)).max(1);
-    let mut n = (2 * budget / mean + 1).max(8);
+    // A few chunks first, then four times as many until the budget is spent or the ranking
+    // runs out.
+    let mut n = 16;
     loop {
         let hits = rank(n)?;
         let exhausted = hits.len() < n;

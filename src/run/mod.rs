@@ -421,7 +421,7 @@ fn add_index_stats(
                 &mut warned[*s],
             );
         }
-        r.index.bytes = row.index_bytes;
+        r.index.bytes = row.timing.index_bytes;
     }
 }
 

@@ -33,8 +33,6 @@ pub struct Row {
     pub timing: RetrievalTiming,
     /// Whether its retriever reads the embeddings (so the embedder's index statistics apply).
     pub uses_vectors: bool,
-    /// Bytes of its index.
-    pub index_bytes: usize,
 }
 
 /// What one strategy's chunks and questions look like to the retrievers.
@@ -134,18 +132,16 @@ fn run_setup(
             vector: inputs.questions.map(|v| &*v[i]),
         };
         let t = Instant::now();
-        let rank = |n: usize| -> Result<Vec<Hit>> {
-            match reranker {
-                None => Ok(index.rank(&query, n)),
-                Some(r) => {
-                    let first = index.rank(&query, n.max(r.depth()));
-                    let mut hits = r.rerank(query.text, first, &inputs.texts)?;
-                    hits.truncate(n);
-                    Ok(hits)
-                }
-            }
+        let mut ranking = Ranking {
+            index,
+            query: &query,
+            reranker,
+            texts: &inputs.texts,
+            head: None,
         };
-        let handed = setup.handover.take(rank, &inputs.tokens, &inputs.texts)?;
+        let handed = setup
+            .handover
+            .take(|n| ranking.first(n), &inputs.tokens, &inputs.texts)?;
         micros.push(t.elapsed().as_micros() as usize);
         results.questions.push(scorer.question(q, &handed));
         inputs.bar.inc(1);
@@ -165,6 +161,37 @@ fn run_setup(
             rerank: reranker.map(CachedReranker::cost),
         },
         uses_vectors: setup.retriever.needs_vectors(),
-        index_bytes: index.bytes(),
     })
+}
+
+/// One question's ranking under a setup: the index's, with its first `depth` candidates
+/// reordered by the reranker — scored once, however often the hand-over asks for more.
+struct Ranking<'a> {
+    index: &'a dyn Index,
+    query: &'a Query<'a>,
+    reranker: Option<&'a CachedReranker>,
+    texts: &'a [&'a str],
+    /// The reranked first candidates, once computed.
+    head: Option<Vec<Hit>>,
+}
+
+impl Ranking<'_> {
+    /// The first `n` chunks (fewer when the retriever has no more).
+    fn first(&mut self, n: usize) -> Result<Vec<Hit>> {
+        let Some(r) = self.reranker else {
+            return Ok(self.index.rank(self.query, n));
+        };
+        if self.head.is_none() {
+            let candidates = self.index.rank(self.query, r.depth());
+            self.head = Some(r.rerank(self.query.text, candidates, self.texts)?);
+        }
+        let head = self.head.as_deref().unwrap_or_default();
+        if n <= head.len() || head.len() < r.depth() {
+            return Ok(head[..n.min(head.len())].to_vec());
+        }
+        // Past the depth, the first-stage order.
+        let mut out = head.to_vec();
+        out.extend(self.index.rank(self.query, n).into_iter().skip(r.depth()));
+        Ok(out)
+    }
 }
