@@ -8,7 +8,7 @@
 //! chunk is ever over `size`.
 
 use super::params::Params;
-use super::sentence::{fit_end, SentenceGroups};
+use super::sentence::{fit_end, groups, split_within, SentenceGroups};
 use super::{ChunkEnv, Chunker, Family, Span, Unit};
 use crate::error::Result;
 use crate::strategy::Strategy;
@@ -97,25 +97,16 @@ impl Chunker for ParagraphGroups {
             .map(|u| self.unit.count(&text[u.start..u.end]))
             .collect();
         let mut out = Vec::new();
-        let mut i = 0;
-        while i < units.len() {
-            let j = fit_end(text, &units, &counts, i, self.size, self.unit);
-            if j == i + 1 && counts[i] > self.size {
+        for g in groups(units.len(), self.overlap, |i| {
+            fit_end(text, &units, &counts, i, self.size, self.unit)
+        }) {
+            let span = Span::new(units[g.start].start, units[g.end - 1].end);
+            if g.len() == 1 && counts[g.start] > self.size {
                 // One paragraph over the limit: whole sentences up to `size`.
-                let u = units[i];
-                let parts = self.sentences.chunk(&text[u.start..u.end], env)?;
-                out.extend(
-                    parts
-                        .into_iter()
-                        .map(|p| Span::new(u.start + p.start, u.start + p.end)),
-                );
+                out.extend(split_within(text, span, &self.sentences, env)?);
             } else {
-                out.push(Span::new(units[i].start, units[j - 1].end));
+                out.push(span);
             }
-            if j == units.len() {
-                break;
-            }
-            i = j.saturating_sub(self.overlap).max(i + 1);
         }
         Ok(out)
     }

@@ -114,6 +114,42 @@ pub(crate) fn fit_end(
     j
 }
 
+/// Groups of consecutive units, as index ranges: each from its start `i` to `end(i)` (at least
+/// `i + 1`); the next starts `overlap` units before that end, but always after `i`. Shared with
+/// the paragraph family.
+pub(crate) fn groups(
+    n: usize,
+    overlap: usize,
+    mut end: impl FnMut(usize) -> usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let j = end(i);
+        out.push(i..j);
+        if j == n {
+            break;
+        }
+        i = j.saturating_sub(overlap).max(i + 1);
+    }
+    out
+}
+
+/// The chunks `inner` makes of the part `span` of `text`, as spans of `text` (a unit too large
+/// for its group, cut by a finer chunker).
+pub(crate) fn split_within(
+    text: &str,
+    span: Span,
+    inner: &dyn Chunker,
+    env: &dyn ChunkEnv,
+) -> Result<Vec<Span>> {
+    Ok(inner
+        .chunk(&text[span.start..span.end], env)?
+        .into_iter()
+        .map(|p| Span::new(span.start + p.start, span.start + p.end))
+        .collect())
+}
+
 impl Chunker for SentenceGroups {
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let units = sentences(text);
@@ -125,33 +161,22 @@ impl Chunker for SentenceGroups {
             Limit::Count(_) => Vec::new(),
         };
         let mut out = Vec::new();
-        let mut i = 0;
-        while i < units.len() {
-            let j = self.group_end(text, &units, &counts, i);
-            let span = Span::new(units[i].start, units[j - 1].end);
+        for g in groups(units.len(), self.overlap, |i| {
+            self.group_end(text, &units, &counts, i)
+        }) {
+            let span = Span::new(units[g.start].start, units[g.end - 1].end);
             match self.limit {
-                Limit::Size(size) if j == i + 1 && counts[i] > size => {
+                Limit::Size(size) if g.len() == 1 && counts[g.start] > size => {
                     // One sentence over the limit: cut it into windows of `size` units.
                     let window = Window {
                         size,
                         overlap: 0,
                         unit: self.unit,
                     };
-                    let piece = &text[span.start..span.end];
-                    let parts = window.chunk(piece, env)?;
-                    out.extend(
-                        parts
-                            .into_iter()
-                            .map(|p| Span::new(span.start + p.start, span.start + p.end)),
-                    );
+                    out.extend(split_within(text, span, &window, env)?);
                 }
                 _ => out.push(span),
             }
-            if j == units.len() {
-                break;
-            }
-            // The next group starts `overlap` sentences back, but always after this one's start.
-            i = j.saturating_sub(self.overlap).max(i + 1);
         }
         Ok(out)
     }
