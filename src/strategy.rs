@@ -86,14 +86,19 @@ impl Strategy {
             ));
         }
         let mut params = Vec::new();
-        for kv in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for kv in top_level_items(rest, spec)? {
             let Some((k, v)) = kv.split_once('=') else {
                 return Err(Error::strategy(
                     format!("strategy {spec:?}"),
                     format!("parameter {kv:?} has no value; write key=value"),
                 ));
             };
-            params.push((k.trim().to_string(), Value::parse(v.trim())));
+            let v = v.trim();
+            let value = match v.strip_prefix('(').and_then(|v| v.strip_suffix(')')) {
+                Some(nested) => Value::Str(nested.trim().to_string()),
+                None => Value::parse(v),
+            };
+            params.push((k.trim().to_string(), value));
         }
         let name = canonical_name(family, &params);
         Ok(Strategy {
@@ -115,11 +120,53 @@ impl Strategy {
     }
 }
 
+/// The comma-separated items of a spec's parameter list; commas inside parentheses belong to a
+/// nested spec (`base=(recursive:size=256,overlap=32)`).
+fn top_level_items<'s>(rest: &'s str, spec: &str) -> Result<Vec<&'s str>> {
+    let mut items = Vec::new();
+    let (mut depth, mut from) = (0usize, 0);
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                return Err(Error::strategy(
+                    format!("strategy {spec:?}"),
+                    "a `)` closes no `(`; a nested spec is written base=(family:key=value,...)",
+                ))
+            }
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&rest[from..i]);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        return Err(Error::strategy(
+            format!("strategy {spec:?}"),
+            "a `(` is not closed; a nested spec is written base=(family:key=value,...)",
+        ));
+    }
+    items.push(&rest[from..]);
+    Ok(items
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
 fn canonical_name(family: &str, params: &[(String, Value)]) -> String {
     if params.is_empty() {
         return family.to_string();
     }
-    let kv: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let kv: Vec<String> = params
+        .iter()
+        .map(|(k, v)| match v {
+            Value::Str(s) if s.contains(',') => format!("{k}=({s})"),
+            v => format!("{k}={v}"),
+        })
+        .collect();
     format!("{family}:{}", kv.join(","))
 }
 
@@ -365,6 +412,29 @@ mod tests {
         assert_eq!(s.get("size"), Some(&Value::Int(200)));
         assert_eq!(s.get("unit"), Some(&Value::Str("chars".into())));
         assert_eq!(s.name, "recursive:size=200,overlap=20,unit=chars");
+    }
+
+    #[test]
+    fn nested_specs_keep_their_commas_inside_parentheses() {
+        let s = Strategy::parse("contextual:base=(recursive:size=256,overlap=32),context=headings")
+            .unwrap();
+        assert_eq!(
+            s.get("base"),
+            Some(&Value::Str("recursive:size=256,overlap=32".into()))
+        );
+        assert_eq!(s.get("context"), Some(&Value::Str("headings".into())));
+        assert_eq!(
+            s.name,
+            "contextual:base=(recursive:size=256,overlap=32),context=headings"
+        );
+        assert_eq!(Strategy::parse(&s.spec()).unwrap(), s);
+        // One parameter needs no parentheses.
+        let s = Strategy::parse("late:base=fixed:size=128").unwrap();
+        assert_eq!(s.get("base"), Some(&Value::Str("fixed:size=128".into())));
+        for bad in ["late:base=(fixed:size=1", "late:base=fixed:size=1)"] {
+            let e = Strategy::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("nested spec is written"), "{e}");
+        }
     }
 
     #[test]

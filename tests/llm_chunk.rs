@@ -122,6 +122,61 @@ fn prompted_runs_on_the_embedded_model_and_reports_fallbacks() {
 }
 
 #[test]
+fn contextual_llm_writes_a_context_per_chunk_on_the_base_spans_and_caches() {
+    let _one = one_at_a_time();
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = "contextual:base=(recursive:size=400,splitter=text),context=llm,max-context=40";
+    let run = || {
+        let out = ok(bin()
+            .args(["chunk", "--strategy", spec])
+            .arg(topics())
+            .arg("--llm-cache-dir")
+            .arg(tmp.path())
+            .args(["--llm-threads", "2"])
+            .output()
+            .unwrap());
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (lines, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (units, stderr) = run();
+    eprintln!("{stderr}");
+    let (base, _) = chunk("recursive:size=400,splitter=text", &topics(), tmp.path());
+    let spans: Vec<(usize, usize)> = units
+        .iter()
+        .map(|u| {
+            (
+                u["start"].as_u64().unwrap() as usize,
+                u["end"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    assert_eq!(spans, base, "the base's spans, unchanged");
+    let calls = count(&stderr, " model calls");
+    assert_eq!(calls, units.len(), "one call per chunk: {stderr}");
+    let with_context = units.iter().filter(|u| u["context"].is_string()).count();
+    assert_eq!(
+        with_context + count(&stderr, " fallbacks"),
+        units.len(),
+        "{stderr}"
+    );
+    assert!(
+        with_context > 0,
+        "the model wrote no context at all: {stderr}"
+    );
+    for u in units.iter().filter(|u| u["context"].is_string()) {
+        let c = u["context"].as_str().unwrap();
+        assert!(c.ends_with("\n\n") && c.trim().len() > 3, "{c:?}");
+    }
+    // Again: every context from the response cache, the same.
+    let (again, stderr) = run();
+    assert_eq!(again, units);
+    assert_eq!(count(&stderr, " model calls"), 0, "{stderr}");
+}
+
+#[test]
 fn run_records_llm_cost_per_strategy() {
     let _one = one_at_a_time();
     let tmp = tempfile::tempdir().unwrap();

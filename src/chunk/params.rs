@@ -19,15 +19,19 @@ impl<'a> Params<'a> {
         }
     }
 
-    /// The error for this strategy with a message.
-    pub fn error(&self, message: impl Into<String>) -> Error {
+    /// Where the strategy was written, naming it: what its errors start with.
+    pub fn origin(&self) -> String {
         let s = self.strategy;
         let quoted = format!("{:?}", s.name);
-        let origin = match s.origin.contains(&quoted) {
+        match s.origin.contains(&quoted) {
             true => s.origin.clone(),
             false => format!("{} (strategy {quoted})", s.origin),
-        };
-        Error::strategy(origin, message)
+        }
+    }
+
+    /// The error for this strategy with a message.
+    pub fn error(&self, message: impl Into<String>) -> Error {
+        Error::strategy(self.origin(), message)
     }
 
     fn take(&mut self, key: &str) -> Option<Value> {

@@ -1,12 +1,12 @@
 //! Property tests of the embedding-free families (fixed, sliding, recursive with each splitter,
-//! sentence, paragraph) on random documents and parameters: spans are non-empty, on char boundaries, within
+//! sentence, paragraph, and the wrappers contextual, parent and late over them) on random documents and parameters: spans are non-empty, on char boundaries, within
 //! the document, ordered by start; every non-whitespace character is in some chunk; the chunker is
 //! deterministic; and `chars` sizes are never exceeded where the family promises a limit (the
 //! semantic families have their own properties in `semantic/proptests.rs`).
 
 use proptest::prelude::*;
 
-use super::{build, NoEmbeddings, Span};
+use super::{build, Chunk, Doc, Embedding, NoEmbeddings, Span};
 use crate::strategy::Strategy as Spec;
 
 fn fragment() -> impl Strategy<Value = String> {
@@ -56,6 +56,10 @@ fn check(spec: &str, text: &str, limit: Option<usize>) -> Result<(), TestCaseErr
             _ => Ok(()),
         }
     })
+}
+
+fn spans(units: &[Chunk]) -> Vec<Span> {
+    units.iter().map(|u| u.span).collect()
 }
 
 fn unit(i: usize) -> &'static str {
@@ -124,5 +128,53 @@ proptest! {
         }
         let limit = (unit(u) == "chars").then_some(size);
         check(&format!("paragraph:size={size},overlap={overlap},unit={}", unit(u)), &text, limit)?;
+    }
+
+    #[test]
+    fn wrappers_keep_exact_spans(
+        text in document(),
+        child in 1usize..120,
+        factor in 2usize..6,
+        overlap in 0usize..64,
+        family in 0usize..3,
+    ) {
+        let base = ["fixed", "recursive", "paragraph"][family];
+        let parent_size = child * factor;
+        let doc = Doc { id: "doc", text: &text };
+        let base_spec = format!("{base}:size={parent_size},unit=chars");
+        let base_units = build(&Spec::parse(&base_spec).unwrap()).unwrap().units(doc, &NoEmbeddings).unwrap();
+
+        // contextual: the base's spans exactly, each with a context ending in a blank line.
+        let contextual = format!("contextual:base=({base_spec}),context=headings");
+        let units = build(&Spec::parse(&contextual).unwrap()).unwrap().units(doc, &NoEmbeddings).unwrap();
+        prop_assert_eq!(spans(&units), spans(&base_units));
+        for u in &units {
+            let c = u.context.as_deref().unwrap_or("");
+            prop_assert!(c.ends_with("\n\n") && c.len() > 2, "{:?}", c);
+            prop_assert!(u.indexed_text(&text).ends_with(&text[u.span.start..u.span.end]));
+        }
+
+        // late: the base's units, pooled.
+        let late = format!("late:base=({base_spec}),overlap={overlap}");
+        let late = build(&Spec::parse(&late).unwrap()).unwrap();
+        prop_assert_eq!(late.units(doc, &NoEmbeddings).unwrap(), base_units.clone());
+        prop_assert_eq!(late.embedding(), Embedding::Late { overlap });
+
+        // parent: children are valid spans within their parent, parents are the parent
+        // strategy's spans, and every character of a parent is in exactly one of its children.
+        let parent = format!("parent:child=(fixed:size={child},unit=chars),parent=({base_spec})");
+        let units = build(&Spec::parse(&parent).unwrap()).unwrap().units(doc, &NoEmbeddings).unwrap();
+        let parents = spans(&base_units);
+        for u in &units {
+            let p = u.returned.expect("a child returns its parent");
+            prop_assert!(parents.contains(&p));
+            prop_assert!(p.start <= u.span.start && u.span.end <= p.end);
+            prop_assert!(text[u.span.start..u.span.end].chars().count() <= child);
+        }
+        for p in &parents {
+            let mut children: Vec<Span> = units.iter().filter(|u| u.returned == Some(*p)).map(|u| u.span).collect();
+            children.sort();
+            check_spans(&text[p.start..p.end], &children.iter().map(|c| Span::new(c.start - p.start, c.end - p.start)).collect::<Vec<_>>(), true, |_| Ok(()))?;
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::chunk::WithLlm;
-use crate::chunk::{self, sizer::cl100k_tokens, ChunkEnv, Chunker, Span};
+use crate::chunk::{self, sizer::cl100k_tokens, Chunk, ChunkEnv, Chunker, Doc};
 use crate::cli::ChunkArgs;
 use crate::dataset::read_document;
 use crate::error::Result;
@@ -15,59 +15,76 @@ pub fn chunk(args: ChunkArgs) -> Result<i32> {
     let strategy = Strategy::parse(&args.strategy)?;
     let chunker = chunk::build(&strategy)?;
     let text = read_document(&args.file)?;
+    let id = args
+        .file
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let doc = Doc {
+        id: &id,
+        text: &text,
+    };
     let llm = if chunker.needs_llm() {
         Some(open_llm(&args.llm, given_dir(&args.model.models_dir))?.handle())
     } else {
         None
     };
-    let spans = if chunker.needs_embeddings() {
+    let units = if chunker.needs_embeddings() {
         let (mut embedder, mut cache) = open_embedder(&args.model)?;
         let batch = crate::setup::embed_batch(&args.model);
         let env = crate::embed::SharedEmbedder::new(&mut *embedder, &mut cache, batch);
-        chunk_with(&*chunker, &text, &env, llm.as_ref())?
+        chunk_with(&*chunker, doc, &env, llm.as_ref())?
     } else {
-        chunk_with(&*chunker, &text, &chunk::NoEmbeddings, llm.as_ref())?
+        chunk_with(&*chunker, doc, &chunk::NoEmbeddings, llm.as_ref())?
     };
     if let Some(l) = &llm {
         eprintln!("language model: {}", l.cost());
     }
-    print_spans(&text, &spans);
+    print_units(&text, &units);
     Ok(0)
 }
 
-/// Chunks `text`, handing LLM chunkers their model (metered) on top of `env`.
+/// Chunks `doc`, handing LLM chunkers their model (metered) on top of `env`.
 fn chunk_with(
     chunker: &dyn Chunker,
-    text: &str,
+    doc: Doc,
     env: &dyn ChunkEnv,
     llm: Option<&CachedLlm>,
-) -> Result<Vec<Span>> {
+) -> Result<Vec<Chunk>> {
     match llm {
         Some(l) => {
             let env = WithLlm {
                 base: env,
                 llm: Some(l.clone()),
             };
-            chunker.chunk(text, &env)
+            chunker.units(doc, &env)
         }
-        None => chunker.chunk(text, env),
+        None => chunker.units(doc, env),
     }
 }
 
-/// One JSON line per span: code-point offsets, cl100k tokens, characters and the text.
-fn print_spans(text: &str, spans: &[Span]) {
+/// One JSON line per unit: code-point offsets, cl100k tokens, characters and the text; with the
+/// context embedded before it and the span handed over for it, when a wrapper family sets them.
+fn print_units(text: &str, units: &[Chunk]) {
     let index = crate::text::CharIndex::new(text);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for span in spans {
+    for unit in units {
+        let span = unit.span;
         let piece = &text[span.start..span.end];
-        let line = serde_json::json!({
+        let mut line = serde_json::json!({
             "start": index.byte_to_char(span.start),
             "end": index.byte_to_char(span.end),
             "tokens": cl100k_tokens(piece),
             "chars": piece.chars().count(),
             "text": piece,
         });
+        if let Some(c) = &unit.context {
+            line["context"] = c.as_ref().into();
+        }
+        if let Some(r) = unit.returned {
+            line["returned_start"] = index.byte_to_char(r.start).into();
+            line["returned_end"] = index.byte_to_char(r.end).into();
+        }
         if writeln!(out, "{line}").is_err() {
             return; // stdout closed (e.g. piped into head)
         }

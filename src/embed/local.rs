@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use fastembed::{InitOptionsUserDefined, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
 
+use super::late::{self, TokenVectors};
 use super::st_config::{self, Pooling, StConfig};
 use super::{normalise, Embedder, Identity, Prefixes};
 use crate::error::{Error, Result};
@@ -246,12 +247,96 @@ impl Embedder for LocalModel {
     }
 
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let mut vectors = Vec::with_capacity(texts.len());
+        for out in self.token_outputs(texts)? {
+            vectors.extend(pool(self.config.pooling, &out.data, out.shape, &out.mask));
+        }
+        vectors.iter_mut().for_each(|v| normalise(v));
+        Ok(vectors)
+    }
+
+    fn token_vectors(&mut self, text: &str, overlap: usize) -> Result<TokenVectors> {
+        let fail = |e: String| Error::Model(format!("tokenizer of {}: {e}", self.name));
+        let whole = self
+            .counter
+            .encode(text, false)
+            .map_err(|e| fail(e.to_string()))?;
+        let offsets = whole.get_offsets().to_vec();
+        let words = whole.get_word_ids();
+        let n = offsets.len();
+        let word_start: Vec<bool> = (0..n)
+            .map(|t| t == 0 || words[t].is_none() || words[t] != words[t - 1])
+            .collect();
+        let specials = self.counter.encode("", true).map_or(2, |e| e.len());
+        let width = self.config.max_tokens.saturating_sub(specials);
+        if width == 0 || overlap >= width {
+            return Err(Error::Usage(format!(
+                "late chunking: the overlap ({overlap} tokens) must be smaller than the model's window of {width} tokens ({} reads {} tokens, {specials} of them special)",
+                self.name, self.config.max_tokens
+            )));
+        }
+        let plan = late::windows(n, &word_start, width, overlap);
+        let byte_of = |t: usize| offsets.get(t).map_or(text.len(), |o| o.0);
+        let mut out = TokenVectors {
+            dim: 0,
+            ..Default::default()
+        };
+        if n == 0 {
+            return Ok(out);
+        }
+        for (g, group) in plan.chunks(WINDOW_BATCH).enumerate() {
+            let starts: Vec<usize> = group.iter().map(|((a, _), _)| offsets[*a].0).collect();
+            let texts: Vec<&str> = group
+                .iter()
+                .zip(&starts)
+                .map(|(((_, e), _), &from)| &text[from..offsets[e - 1].1])
+                .collect();
+            let rows = self.window_rows(&texts)?;
+            for (j, rows) in rows.into_iter().enumerate() {
+                // The window owns the tokens from its first owned one to the next window's.
+                let w = g * WINDOW_BATCH + j;
+                let own_end = plan
+                    .get(w + 1)
+                    .map_or(text.len() + 1, |next| byte_of(next.1));
+                let own = byte_of(plan[w].1)..own_end;
+                out.windows += 1;
+                out.model_tokens += rows.len() + specials;
+                for ((from, to), v) in rows {
+                    let (from, to) = (starts[j] + from, starts[j] + to);
+                    if own.contains(&from) {
+                        out.dim = v.len();
+                        out.ranges.push((from, to));
+                        out.data.extend(v);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Windows the model reads at once for late chunking (bounds the memory of a long document).
+const WINDOW_BATCH: usize = 32;
+
+/// One token of a window: its byte range within the window, and its vector.
+type TokenRow = ((usize, usize), Vec<f32>);
+
+/// One batch's model output: token vectors `[batch, seq, dim]` and the attention mask.
+struct TokenOutput {
+    data: Vec<f32>,
+    shape: [usize; 3],
+    mask: Vec<i64>,
+}
+
+impl LocalModel {
+    /// The model's token vectors for `texts`, one output per batch the runtime ran.
+    fn token_outputs(&mut self, texts: &[&str]) -> Result<Vec<TokenOutput>> {
         let fail = |e: String| Error::Model(format!("embedding failed ({}): {e}", self.name));
         let output = self
             .model
             .transform(texts, Some(texts.len().max(1)))
             .map_err(|e| fail(e.to_string()))?;
-        let mut vectors = Vec::with_capacity(texts.len());
+        let mut outs = Vec::new();
         for batch in output.into_raw() {
             let value = batch
                 .outputs
@@ -273,10 +358,41 @@ impl Embedder for LocalModel {
                 .attention_mask_array
                 .as_slice()
                 .ok_or_else(|| fail("attention mask not contiguous".into()))?;
-            vectors.extend(pool(self.config.pooling, data, [b, s, d], mask));
+            outs.push(TokenOutput {
+                data: data.to_vec(),
+                shape: [b, s, d],
+                mask: mask.to_vec(),
+            });
         }
-        vectors.iter_mut().for_each(|v| normalise(v));
-        Ok(vectors)
+        Ok(outs)
+    }
+
+    /// Each window text's non-special tokens: byte range within the window, and vector.
+    fn window_rows(&mut self, texts: &[&str]) -> Result<Vec<Vec<TokenRow>>> {
+        let outs = self.token_outputs(texts)?;
+        let mut rows = Vec::with_capacity(texts.len());
+        let mut texts = texts.iter();
+        for out in outs {
+            let [b, seq, dim] = out.shape;
+            for i in 0..b {
+                let text = texts.next().copied().unwrap_or_default();
+                let enc = self
+                    .model
+                    .tokenizer
+                    .encode(text, true)
+                    .map_err(|e| Error::Model(format!("tokenizer of {}: {e}", self.name)))?;
+                let special = enc.get_special_tokens_mask();
+                let window: Vec<_> = (0..enc.len().min(seq))
+                    .filter(|&t| special[t] == 0 && out.mask[i * seq + t] != 0)
+                    .map(|t| {
+                        let at = (i * seq + t) * dim;
+                        (enc.get_offsets()[t], out.data[at..at + dim].to_vec())
+                    })
+                    .collect();
+                rows.push(window);
+            }
+        }
+        Ok(rows)
     }
 }
 

@@ -1,11 +1,12 @@
 //! Embeddings: the [`Embedder`] trait and its backends — a local sentence-transformers model
 //! exported to ONNX ([`local`], the bundled all-MiniLM-L6-v2 by default) and any
 //! OpenAI-compatible `/v1/embeddings` endpoint ([`http`]) — chosen by [`open`] from the
-//! [`EmbedderSpec`] of the flags; the persistent content-addressed cache ([`cache`]). Where models
-//! live on disk: [`crate::paths`].
+//! [`EmbedderSpec`] of the flags; the persistent content-addressed cache ([`cache`]); late
+//! chunking's pooled token vectors ([`late`]). Where models live on disk: [`crate::paths`].
 
 pub mod cache;
 pub mod http;
+pub mod late;
 pub mod local;
 pub mod open;
 pub mod st_config;
@@ -87,6 +88,17 @@ pub trait Embedder: Send {
     fn count_tokens(&self, texts: &[&str]) -> Vec<usize>;
     /// Embeds a batch of texts; vectors are L2-normalised (chunkbench scores by cosine).
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+
+    /// The contextual vector of every token of `text`, read in windows of the model's input that
+    /// share `overlap` tokens (late chunking). Only a model whose token outputs are at hand can
+    /// give them: the default is an error that says so.
+    fn token_vectors(&mut self, _text: &str, _overlap: usize) -> Result<late::TokenVectors> {
+        Err(crate::error::Error::Usage(format!(
+            "late chunking pools the model's token vectors, and {} ({}) does not give them; run `late:` strategies with a local ONNX model (the bundled one, or --embed-model DIR)",
+            self.name(),
+            self.identity().backend
+        )))
+    }
 }
 
 /// `texts` with the embedder's prefix for `role` put before each (borrowed when there is none).

@@ -102,6 +102,13 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
                 c.model
             );
         }
+        if let Some(c) = &st.late {
+            let _ = writeln!(
+                s,
+                "Late chunking for {}: {} documents read in {} windows, {} model tokens, {:.1} s.",
+                st.name, c.documents, c.windows, c.model_tokens, c.seconds
+            );
+        }
     }
     s
 }

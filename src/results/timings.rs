@@ -39,6 +39,10 @@ pub struct StrategyTiming {
     /// hits, prompt/completion tokens, model wall time, fallbacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<crate::llm::LlmCost>,
+    /// What late pooling cost (`late:` strategies only): documents read, the model's windows and
+    /// tokens, wall time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<crate::embed::late::LateCost>,
     /// What the model-based answer metrics cost for this strategy.
     #[serde(default, skip_serializing_if = "AnswerCost::is_empty")]
     pub answer: AnswerCost,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::RunConfig;
-use crate::chunk::{ChunkEnv, Chunker, Span, WithLlm};
+use crate::chunk::{Chunk, ChunkEnv, Chunker, Doc, Embedding, Span, WithLlm};
 use crate::error::{Error, Result};
 use crate::llm::LlmCost;
 use crate::output::Progress;
@@ -14,8 +14,10 @@ use crate::output::Progress;
 /// The chunks of one strategy over the whole dataset, in collection order (documents in dataset
 /// order, chunks in document order).
 pub struct Chunked {
-    /// (document index, byte span)
-    pub chunks: Vec<(usize, Span)>,
+    /// (document index, retrieval unit)
+    pub chunks: Vec<(usize, Chunk)>,
+    /// How the units become vectors.
+    pub embedding: Embedding,
     /// CPU seconds spent chunking, summed over documents.
     pub cpu_seconds: f64,
     /// What the strategy's language model cost (strategies that use one).
@@ -52,12 +54,16 @@ pub fn chunk_all(
         })
         .collect::<Result<Vec<_>>>()?;
     let bar = progress.bar("chunking", pairs.len() as u64);
-    let spans: Vec<(Vec<Span>, f64)> = pairs
+    let spans: Vec<(Vec<Chunk>, f64)> = pairs
         .par_iter()
         .map(|&(s, d)| {
             let t = Instant::now();
             let doc = &dataset.documents[d];
-            let out = chunkers[s].chunk(&doc.text, &envs[s]).map_err(|e| {
+            let doc_ref = Doc {
+                id: &doc.id,
+                text: &doc.text,
+            };
+            let out = chunkers[s].units(doc_ref, &envs[s]).map_err(|e| {
                 Error::Usage(format!(
                     "strategy {:?} failed on document {:?}: {e}",
                     config.strategies[s].name, doc.id
@@ -70,15 +76,42 @@ pub fn chunk_all(
     bar.finish_and_clear();
     let mut chunked: Vec<Chunked> = envs
         .into_iter()
-        .map(|e| Chunked {
+        .zip(chunkers)
+        .map(|(e, c)| Chunked {
             chunks: Vec::new(),
+            embedding: c.embedding(),
             cpu_seconds: 0.0,
             llm: e.llm.map(|l| l.cost()),
         })
         .collect();
     for (&(s, d), (out, secs)) in pairs.iter().zip(spans) {
-        chunked[s].chunks.extend(out.into_iter().map(|sp| (d, sp)));
+        chunked[s].chunks.extend(out.into_iter().map(|u| (d, u)));
         chunked[s].cpu_seconds += secs;
     }
     Ok(chunked)
+}
+
+impl Chunked {
+    /// The spans handed over, and for each unit the index of its own in them: the units' spans
+    /// (one each) unless some unit returns another span (a parent), then the distinct returned
+    /// spans in order of first appearance.
+    pub fn returns(&self) -> (Vec<(usize, Span)>, Vec<usize>) {
+        if self.chunks.iter().all(|(_, u)| u.returned.is_none()) {
+            let spans = self.chunks.iter().map(|(d, u)| (*d, u.span)).collect();
+            return (spans, (0..self.chunks.len()).collect());
+        }
+        let mut index = std::collections::HashMap::new();
+        let mut spans = Vec::new();
+        let of = self
+            .chunks
+            .iter()
+            .map(|(d, u)| {
+                *index.entry((*d, u.handed_span())).or_insert_with(|| {
+                    spans.push((*d, u.handed_span()));
+                    spans.len() - 1
+                })
+            })
+            .collect();
+        (spans, of)
+    }
 }

@@ -1,5 +1,6 @@
 //! Stage 2: every chunk text and every question embedded once, through the cache.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,7 +9,9 @@ use rayon::prelude::*;
 
 use super::chunking::Chunked;
 use crate::chunk::sizer::cl100k_tokens;
+use crate::chunk::Embedding;
 use crate::dataset::Dataset;
+use crate::embed::late::{self, LateCost};
 use crate::embed::{embed_cached, prefixed, Embedder, EmbeddingCache, Role};
 use crate::error::Result;
 use crate::output::Progress;
@@ -23,6 +26,8 @@ pub struct Embedded {
     pub new_per_strategy: Vec<usize>,
     /// The embedder's input tokens of every chunk text (prefix included), in `vectors` order.
     pub chunk_tokens: Vec<usize>,
+    /// What late pooling cost each late-chunked strategy (`None` for the others).
+    pub late: Vec<Option<LateCost>>,
 }
 
 impl Embedded {
@@ -43,7 +48,8 @@ impl Embedded {
     }
 }
 
-/// Embeds what is not cached yet and fills the embedding fields of `timings`.
+/// Embeds what is not cached yet and fills the embedding fields of `timings`. Units of
+/// late-chunked strategies are pooled from their documents' token vectors instead.
 pub fn embed_all(
     dataset: &Dataset,
     chunked: &[Chunked],
@@ -54,32 +60,86 @@ pub fn embed_all(
     timings: &mut Timings,
 ) -> Result<Embedded> {
     let t = Instant::now();
-    let text_of = |d: usize, sp: &crate::chunk::Span| &dataset.documents[d].text[sp.start..sp.end];
-    let total_chunks: usize = chunked.iter().map(|c| c.chunks.len()).sum();
-    let mut raw: Vec<&str> = Vec::with_capacity(total_chunks);
+    let mut raw: Vec<Cow<str>> = Vec::new();
     let mut offsets = Vec::with_capacity(chunked.len());
     for c in chunked {
         offsets.push(raw.len());
-        raw.extend(c.chunks.iter().map(|(d, sp)| text_of(*d, sp)));
+        let text = |d: usize| dataset.documents[d].text.as_str();
+        raw.extend(c.chunks.iter().map(|(d, u)| u.indexed_text(text(*d))));
     }
+    let total_chunks = raw.len();
+    let raw: Vec<&str> = raw.iter().map(|t| t.as_ref()).collect();
     let questions: Vec<&str> = dataset.questions.iter().map(|q| q.text.as_str()).collect();
     // What the embedder reads: the texts with its document or query prefix (none by default).
     let mut owned = prefixed(&*embedder, Role::Document, &raw);
     owned.extend(prefixed(&*embedder, Role::Query, &questions));
     let texts: Vec<&str> = owned.iter().map(|t| t.as_ref()).collect();
     let chunk_tokens = embedder.count_tokens(&texts[..total_chunks]);
-    let new_per_strategy: Vec<usize> = chunked
+    // Which texts are embedded as text: every unit but the late-chunked ones, and the questions.
+    let mut as_text = vec![true; texts.len()];
+    for (c, &at) in chunked.iter().zip(&offsets) {
+        if c.embedding != Embedding::Text {
+            as_text[at..at + c.chunks.len()].fill(false);
+        }
+    }
+    let mut new_per_strategy: Vec<usize> = chunked
         .iter()
         .zip(&offsets)
-        .map(|(c, &at)| {
-            let mut seen = HashSet::new();
-            texts[at..at + c.chunks.len()]
-                .iter()
-                .map(|t| cache.key(t))
-                .filter(|k| !cache.contains(k) && seen.insert(*k))
-                .count()
-        })
+        .map(|(c, &at)| new_texts(cache, &texts[at..at + c.chunks.len()]))
         .collect();
+    let wanted: Vec<&str> = (0..texts.len())
+        .filter(|&i| as_text[i])
+        .map(|i| texts[i])
+        .collect();
+    let text_vectors = embed_texts(embedder, cache, &wanted, batch, progress, timings)?;
+    let (late_vectors, late) = embed_late(dataset, chunked, embedder, cache, progress)?;
+    for (s, cost) in late.iter().enumerate() {
+        if let Some(cost) = cost {
+            new_per_strategy[s] = cost.new_units;
+        }
+    }
+    let mut text_vectors = text_vectors.into_iter();
+    let mut late_vectors = late_vectors.into_iter();
+    let vectors = as_text
+        .iter()
+        .map(|&t| match t {
+            true => text_vectors.next(),
+            false => late_vectors.next(),
+        })
+        .collect::<Option<Vec<_>>>()
+        .expect("one vector per text");
+    timings.embed_seconds = t.elapsed().as_secs_f64();
+    progress.note(&format!("embedded in {:.1} s", timings.embed_seconds));
+    Ok(Embedded {
+        vectors,
+        offsets,
+        new_per_strategy,
+        chunk_tokens,
+        late: late.into_iter().map(|c| c.map(|c| c.cost)).collect(),
+    })
+}
+
+/// Distinct texts of `texts` not in the cache yet.
+fn new_texts(cache: &EmbeddingCache, texts: &[&str]) -> usize {
+    let mut seen = HashSet::new();
+    texts
+        .iter()
+        .map(|t| cache.key(t))
+        .filter(|k| !cache.contains(k) && seen.insert(*k))
+        .count()
+}
+
+/// Embeds `texts` through the cache, with a note of what is new and a progress bar; fills the
+/// text-embedding fields of `timings`.
+fn embed_texts(
+    embedder: &mut dyn Embedder,
+    cache: &mut EmbeddingCache,
+    texts: &[&str],
+    batch: usize,
+    progress: &Progress,
+    timings: &mut Timings,
+) -> Result<Vec<Arc<[f32]>>> {
+    let t = Instant::now();
     let keyed: Vec<_> = texts.par_iter().map(|t| (cache.key(t), *t)).collect();
     let mut distinct = HashSet::new();
     let mut missing: Vec<&str> = Vec::new();
@@ -98,7 +158,7 @@ pub fn embed_all(
     ));
     let bar = progress.bar("embedding", 0);
     let mut new_total = None;
-    let vectors = embed_cached(embedder, cache, &texts, batch, |done, total| {
+    let vectors = embed_cached(embedder, cache, texts, batch, |done, total| {
         if new_total.is_none() {
             new_total = Some(total);
             bar.set_length(total as u64);
@@ -106,20 +166,59 @@ pub fn embed_all(
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();
-    timings.embed_seconds = t.elapsed().as_secs_f64();
+    let seconds = t.elapsed().as_secs_f64();
     timings.embedded_tokens = missing_tokens;
     timings.embedded_texts = new_total.unwrap_or(0);
     timings.cached_texts = cached_distinct;
-    timings.embed_tokens_per_second = if timings.embed_seconds > 0.0 {
-        missing_tokens as f64 / timings.embed_seconds
-    } else {
-        0.0
+    timings.embed_tokens_per_second = match seconds > 0.0 {
+        true => missing_tokens as f64 / seconds,
+        false => 0.0,
     };
-    progress.note(&format!("embedded in {:.1} s", timings.embed_seconds));
-    Ok(Embedded {
-        vectors,
-        offsets,
-        new_per_strategy,
-        chunk_tokens,
-    })
+    Ok(vectors)
+}
+
+/// What late pooling did for one strategy: its cost, and its units not cached before.
+struct Late {
+    cost: LateCost,
+    new_units: usize,
+}
+
+/// Late-chunked strategies' vectors, in collection order, and each strategy's pooling.
+type LateVectors = (Vec<Arc<[f32]>>, Vec<Option<Late>>);
+
+/// The vectors of every late-chunked strategy's units, in collection order, and each
+/// strategy's cost (`None` for the others).
+fn embed_late(
+    dataset: &Dataset,
+    chunked: &[Chunked],
+    embedder: &mut dyn Embedder,
+    cache: &mut EmbeddingCache,
+    progress: &Progress,
+) -> Result<LateVectors> {
+    let documents: Vec<&str> = dataset.documents.iter().map(|d| d.text.as_str()).collect();
+    let mut vectors = Vec::new();
+    let mut costs = Vec::with_capacity(chunked.len());
+    for c in chunked {
+        let Embedding::Late { overlap } = c.embedding else {
+            costs.push(None);
+            continue;
+        };
+        let units: Vec<(usize, (usize, usize))> = c
+            .chunks
+            .iter()
+            .map(|(d, u)| (*d, (u.span.start, u.span.end)))
+            .collect();
+        let before = cache.len();
+        let (v, cost) = late::late_vectors(embedder, cache, &documents, &units, overlap)?;
+        progress.note(&format!(
+            "late chunking: {} documents read in {} windows ({} model tokens) in {:.1} s",
+            cost.documents, cost.windows, cost.model_tokens, cost.seconds
+        ));
+        vectors.extend(v);
+        costs.push(Some(Late {
+            cost,
+            new_units: cache.len() - before,
+        }));
+    }
+    Ok((vectors, costs))
 }

@@ -177,6 +177,7 @@ fn chunk_stats(tokens: &[usize], chars: &[usize]) -> ChunkStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunk::Chunk;
     use crate::dataset::{Document, Format, GoldSpan};
     use crate::strategy::Strategy;
     use std::sync::Arc;
@@ -238,6 +239,20 @@ mod tests {
     }
 
     fn score(chunk_vectors: &[[f32; 2]], questions: &[[f32; 2]], k: usize) -> StrategyResults {
+        score_units(
+            CHUNKS.map(|(d, sp)| (d, Chunk::plain(sp))).to_vec(),
+            chunk_vectors,
+            questions,
+            k,
+        )
+    }
+
+    fn score_units(
+        units: Vec<(usize, Chunk)>,
+        chunk_vectors: &[[f32; 2]],
+        questions: &[[f32; 2]],
+        k: usize,
+    ) -> StrategyResults {
         let ds = dataset();
         let setups =
             crate::retrieve::setup::plan(&[], &[crate::retrieve::Handover::TopK(k)]).unwrap();
@@ -248,10 +263,16 @@ mod tests {
             plain_names: true,
             bar: &indicatif::ProgressBar::hidden(),
         };
+        let chunked = crate::run::chunking::Chunked {
+            chunks: units,
+            embedding: crate::chunk::Embedding::Text,
+            cpu_seconds: 0.0,
+            llm: None,
+        };
         let mut rows = crate::run::retrieval::score_strategy(
             &Strategy::parse("fixed:size=4").unwrap(),
             &ds,
-            &CHUNKS,
+            &chunked,
             Some(&vectors(chunk_vectors)),
             Some(&vectors(questions)),
             &retrieval,
@@ -323,5 +344,39 @@ mod tests {
         assert_eq!(groups, [("a", 2), ("all", 4)]);
         // Ties are broken by chunk position: the first chunk wins.
         assert_eq!(r.questions[0].retrieved[0].start, 0);
+    }
+
+    #[test]
+    fn children_hand_over_their_parents_once_at_the_best_childs_rank() {
+        // The four chunks as children of two parents: a[0..26) and b[0..9).
+        let parent = |d: usize| match d {
+            0 => Span::new(0, 26),
+            _ => Span::new(0, 9),
+        };
+        let units: Vec<(usize, Chunk)> = CHUNKS
+            .iter()
+            .map(|&(d, span)| {
+                let mut u = Chunk::plain(span);
+                u.returned = Some(parent(d));
+                (d, u)
+            })
+            .collect();
+        // q1 ranks both children of a first: a is handed over once, then b.
+        let r = score_units(
+            units,
+            &[[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]],
+            &[[1.0, 0.0], [0.0, 1.0]],
+            2,
+        );
+        let q1 = &r.questions[0];
+        let got: Vec<(&str, usize, usize)> = q1
+            .retrieved
+            .iter()
+            .map(|c| (c.doc.as_str(), c.start, c.end))
+            .collect();
+        assert_eq!(got, [("a", 0, 25), ("b", 0, 9)]);
+        assert_eq!((q1.recall, q1.mrr), (1.0, 1.0));
+        // The row's chunks are what is handed over: the two parents.
+        assert_eq!(r.chunks.count, 2);
     }
 }

@@ -350,7 +350,7 @@ fn retrieve_and_score(
             retrieval::score_strategy(
                 &config.strategies[s],
                 &config.dataset,
-                &c.chunks,
+                c,
                 embedded.map(|e| e.chunks(s, chunked)),
                 questions,
                 &retrieval,
@@ -386,6 +386,7 @@ fn strategy_timings(
             chunk_cpu_seconds: chunked[*s].cpu_seconds,
             new_texts: embedded.map_or(0, |e| e.new_per_strategy[*s]),
             llm: chunked[*s].llm.clone(),
+            late: embedded.and_then(|e| e.late[*s].clone()),
             answer,
             retrieval: Some(retrieval),
         })
@@ -408,9 +409,14 @@ fn add_index_stats(
         if let (Some(embedder), Some(embedded), true) = (embedder, embedded, row.uses_vectors) {
             let identity = embedder.identity();
             let dimension = embedded.vectors.first().map_or(0, |v| v.len());
+            // Late pooling reads whole documents in windows: nothing of a chunk is cut off.
+            let max_tokens = match chunked[*s].embedding {
+                chunk::Embedding::Text => identity.max_tokens,
+                chunk::Embedding::Late { .. } => None,
+            };
             r.index = index::index_stats(
                 embedded.tokens(*s, chunked),
-                identity.max_tokens,
+                max_tokens,
                 dimension,
                 config.embed_price,
             );

@@ -2,12 +2,14 @@
 //! question ranked (and reranked), handed over and scored — one result row per setup, with the
 //! index build time and the query latencies measured.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::chunking::Chunked;
 use super::evaluate::Scorer;
 use crate::chunk::sizer::cl100k_tokens;
-use crate::chunk::Span;
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::rerank::{CachedReranker, RerankStage};
@@ -35,42 +37,56 @@ pub struct Row {
     pub uses_vectors: bool,
 }
 
-/// What one strategy's chunks and questions look like to the retrievers.
+/// What one strategy's chunks and questions look like to the retrievers: the units' indexed
+/// texts (what the index and the reranker read), and what is handed over — the returned spans'
+/// texts and cl100k lengths, with the returned span of each unit when they are not the units.
 struct Inputs<'a> {
     dataset: &'a Dataset,
     texts: Vec<&'a str>,
-    tokens: Vec<usize>,
+    handed_texts: Vec<&'a str>,
+    handed_tokens: Vec<usize>,
+    returns: Option<Vec<usize>>,
     vectors: Option<&'a [Arc<[f32]>]>,
     questions: Option<&'a [Arc<[f32]>]>,
     bar: &'a indicatif::ProgressBar,
 }
 
-/// Every setup's row for one strategy, in setup order. `chunks` are (document, byte span) in
-/// collection order, `vectors` their embeddings and `questions` the questions' (when the run
-/// embedded anything).
+/// Every setup's row for one strategy, in setup order. `chunked` holds its units in collection
+/// order, `vectors` their embeddings and `questions` the questions' (when the run embedded
+/// anything).
 pub fn score_strategy(
     strategy: &Strategy,
     dataset: &Dataset,
-    chunks: &[(usize, Span)],
+    chunked: &Chunked,
     vectors: Option<&[Arc<[f32]>]>,
     questions: Option<&[Arc<[f32]>]>,
     retrieval: &Retrieval,
 ) -> Result<Vec<Row>> {
-    let texts: Vec<&str> = chunks
+    let doc = |d: usize| dataset.documents[d].text.as_str();
+    let indexed: Vec<Cow<str>> = chunked
+        .chunks
         .iter()
-        .map(|(d, sp)| &dataset.documents[*d].text[sp.start..sp.end])
+        .map(|(d, u)| u.indexed_text(doc(*d)))
         .collect();
-    let tokens: Vec<usize> = texts.iter().map(|t| cl100k_tokens(t)).collect();
+    let (returned, of) = chunked.returns();
+    let handed_texts: Vec<&str> = returned
+        .iter()
+        .map(|(d, sp)| &doc(*d)[sp.start..sp.end])
+        .collect();
+    let handed_tokens: Vec<usize> = handed_texts.iter().map(|t| cl100k_tokens(t)).collect();
     let inputs = Inputs {
         dataset,
-        texts,
-        tokens,
+        texts: indexed.iter().map(|t| t.as_ref()).collect(),
+        handed_texts,
+        handed_tokens,
+        returns: (returned.len() != of.len() || of.iter().enumerate().any(|(i, &r)| i != r))
+            .then_some(of),
         vectors,
         questions,
         bar: retrieval.bar,
     };
-    let scorer = Scorer::new(dataset, chunks, retrieval.found_share);
-    let template = scorer.row(strategy, &inputs.tokens);
+    let scorer = Scorer::new(dataset, &returned, retrieval.found_share);
+    let template = scorer.row(strategy, &inputs.handed_tokens);
     let mut rows = Vec::with_capacity(retrieval.setups.len());
     // One index per distinct retriever, shared by its hand-over rules and rerank stage.
     let mut built: Vec<(String, Box<dyn Index>, f64)> = Vec::new();
@@ -139,9 +155,12 @@ fn run_setup(
             texts: &inputs.texts,
             head: None,
         };
-        let handed = setup
-            .handover
-            .take(|n| ranking.first(n), &inputs.tokens, &inputs.texts)?;
+        let returns = inputs.returns.as_deref();
+        let handed = setup.handover.take(
+            |n| ranking.first_returned(n, returns),
+            &inputs.handed_tokens,
+            &inputs.handed_texts,
+        )?;
         micros.push(t.elapsed().as_micros() as usize);
         results.questions.push(scorer.question(q, &handed));
         inputs.bar.inc(1);
@@ -176,6 +195,30 @@ struct Ranking<'a> {
 }
 
 impl Ranking<'_> {
+    /// The first `n` spans to hand over: the ranking of the units, each mapped to the span it
+    /// returns (`of[unit]`, when units return others), each span once at its best unit's rank.
+    fn first_returned(&mut self, n: usize, of: Option<&[usize]>) -> Result<Vec<Hit>> {
+        let Some(of) = of else {
+            return self.first(n);
+        };
+        let mut units = n;
+        loop {
+            let hits = self.first(units)?;
+            let exhausted = hits.len() < units;
+            let mut seen = HashSet::new();
+            let out: Vec<Hit> = hits
+                .into_iter()
+                .filter(|(u, _)| seen.insert(of[*u]))
+                .map(|(u, score)| (of[u], score))
+                .take(n)
+                .collect();
+            if out.len() == n || exhausted {
+                return Ok(out);
+            }
+            units *= 4;
+        }
+    }
+
     /// The first `n` chunks (fewer when the retriever has no more).
     fn first(&mut self, n: usize) -> Result<Vec<Hit>> {
         let Some(r) = self.reranker else {
