@@ -126,15 +126,16 @@ impl Chunker for Contextual {
 /// A document's title and Markdown headings, for the heading path above any offset.
 pub struct Outline {
     title: String,
-    /// Each heading's byte offset, and the path (levels and texts) in effect after it.
-    after: Vec<(usize, Vec<(u8, String)>)>,
+    /// Each heading's byte offset, the path (levels and texts) in effect after it, and whether
+    /// the heading itself ends that path (an empty heading names nothing).
+    after: Vec<(usize, Vec<(u8, String)>, bool)>,
 }
 
 impl Outline {
     /// Reads the headings of `doc` (ATX and setext, none inside code); the title is the first
     /// level-1 heading, else the document id.
     pub fn of(doc: Doc) -> Self {
-        let mut after: Vec<(usize, Vec<(u8, String)>)> = Vec::new();
+        let mut after: Vec<(usize, Vec<(u8, String)>, bool)> = Vec::new();
         let mut path: Vec<(u8, String)> = Vec::new();
         let mut open: Option<(usize, u8, String)> = None;
         for (event, range) in Parser::new(doc.text).into_offset_iter() {
@@ -149,9 +150,14 @@ impl Outline {
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((at, level, text)) = open.take() {
+                        // An empty heading closes the sections below its level, names none.
                         path.retain(|(l, _)| *l < level);
-                        path.push((level, text.split_whitespace().collect::<Vec<_>>().join(" ")));
-                        after.push((at, path.clone()));
+                        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let named = !text.is_empty();
+                        if named {
+                            path.push((level, text));
+                        }
+                        after.push((at, path.clone(), named));
                     }
                 }
                 _ => {}
@@ -159,7 +165,7 @@ impl Outline {
         }
         let title = after
             .iter()
-            .flat_map(|(_, p)| p.first())
+            .flat_map(|(_, p, _)| p.first())
             .find(|(l, _)| *l == 1)
             .map_or_else(|| doc.id.to_string(), |(_, t)| t.clone());
         Outline { title, after }
@@ -168,11 +174,11 @@ impl Outline {
     /// The heading path of a unit whose text starts at byte `at`: the headings in effect there,
     /// outermost first, less a heading that starts at `at` (the unit holds it itself).
     pub fn path_at(&self, at: usize) -> Vec<&str> {
-        let i = self.after.partition_point(|(h, _)| *h <= at);
-        let Some((h, path)) = i.checked_sub(1).map(|i| &self.after[i]) else {
+        let i = self.after.partition_point(|(h, _, _)| *h <= at);
+        let Some((h, path, named)) = i.checked_sub(1).map(|i| &self.after[i]) else {
             return Vec::new();
         };
-        let keep = path.len() - usize::from(*h == at);
+        let keep = path.len() - usize::from(*h == at && *named);
         path[..keep].iter().map(|(_, t)| t.as_str()).collect()
     }
 
@@ -288,6 +294,13 @@ mod tests {
             text: "## A\n\ntext",
         });
         assert_eq!(o.context_at(7), "notes\nA\n\n");
+        // An empty heading names nothing (and is no title).
+        let o = Outline::of(Doc {
+            id: "notes",
+            text: "# \n\n## B\n\ntext\n\n##\n\nmore",
+        });
+        assert_eq!(o.context_at(12), "notes\nB\n\n");
+        assert_eq!(o.context_at(22), "notes\n\n");
     }
 
     #[test]

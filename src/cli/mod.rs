@@ -18,6 +18,8 @@ Examples:
       the bundled dataset with strategies/default.toml, results in results/<dataset>-default/
   chunkbench run --strategies fixed:size=256 recursive:size=256,splitter=markdown --k 10
   chunkbench run --strategies llm:method=likelihood recursive:size=256,splitter=chroma
+  chunkbench run --strategies strategies/default.toml strategies/families.toml
+      the default grid beside sentence, paragraph, contextual, parent and late strategies
   chunkbench run --retrievers dense,bm25,hybrid --budget top-k,1000
       every strategy under dense, BM25 and hybrid retrieval, top-5 and at a 1,000-token budget
   chunkbench run --retrievers hybrid,hybrid+rerank --reranker http://127.0.0.1:7997/v1
@@ -27,7 +29,7 @@ Examples:
 /// `run --help`'s epilogue: the examples, every family of [`crate::chunk::FAMILIES`], exit codes.
 fn run_after_help() -> String {
     format!(
-        "{RUN_EXAMPLES}\n\nStrategy families (write as family:key=value,...; in TOML grids, arrays sweep):\n{}\nRetrievers (write as kind:key=value,...; a trailing +rerank adds the rerank stage):\n{}\nExit codes: 0 success, 2 bad input (the message names the file, line or parameter).",
+        "{RUN_EXAMPLES}\n\nStrategy families (write as family:key=value,...; in TOML grids, arrays sweep; a wrapper's base\nwith several parameters in parentheses: contextual:base=(recursive:size=256,splitter=markdown)):\n{}\nRetrievers (write as kind:key=value,...; a trailing +rerank adds the rerank stage):\n{}\nExit codes: 0 success, 2 bad input (the message names the file, line or parameter).",
         crate::chunk::families_help(),
         crate::retrieve::retrievers_help()
     )
