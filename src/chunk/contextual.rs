@@ -126,16 +126,23 @@ impl Chunker for Contextual {
 /// A document's title and Markdown headings, for the heading path above any offset.
 pub struct Outline {
     title: String,
-    /// Each heading's byte offset, the path (levels and texts) in effect after it, and whether
-    /// the heading itself ends that path (an empty heading names nothing).
-    after: Vec<(usize, Vec<(u8, String)>, bool)>,
+    /// Every heading, in text order.
+    after: Vec<Heading>,
+}
+
+/// One heading: its byte offset, the path (levels and texts) in effect after it, and whether the
+/// heading itself ends that path (an empty heading names nothing).
+struct Heading {
+    at: usize,
+    path: Vec<(u8, String)>,
+    named: bool,
 }
 
 impl Outline {
     /// Reads the headings of `doc` (ATX and setext, none inside code); the title is the first
     /// level-1 heading, else the document id.
     pub fn of(doc: Doc) -> Self {
-        let mut after: Vec<(usize, Vec<(u8, String)>, bool)> = Vec::new();
+        let mut after: Vec<Heading> = Vec::new();
         let mut path: Vec<(u8, String)> = Vec::new();
         let mut open: Option<(usize, u8, String)> = None;
         for (event, range) in Parser::new(doc.text).into_offset_iter() {
@@ -157,7 +164,11 @@ impl Outline {
                         if named {
                             path.push((level, text));
                         }
-                        after.push((at, path.clone(), named));
+                        after.push(Heading {
+                            at,
+                            path: path.clone(),
+                            named,
+                        });
                     }
                 }
                 _ => {}
@@ -165,7 +176,7 @@ impl Outline {
         }
         let title = after
             .iter()
-            .flat_map(|(_, p, _)| p.first())
+            .flat_map(|h| h.path.first())
             .find(|(l, _)| *l == 1)
             .map_or_else(|| doc.id.to_string(), |(_, t)| t.clone());
         Outline { title, after }
@@ -174,12 +185,12 @@ impl Outline {
     /// The heading path of a unit whose text starts at byte `at`: the headings in effect there,
     /// outermost first, less a heading that starts at `at` (the unit holds it itself).
     pub fn path_at(&self, at: usize) -> Vec<&str> {
-        let i = self.after.partition_point(|(h, _, _)| *h <= at);
-        let Some((h, path, named)) = i.checked_sub(1).map(|i| &self.after[i]) else {
+        let i = self.after.partition_point(|h| h.at <= at);
+        let Some(h) = i.checked_sub(1).map(|i| &self.after[i]) else {
             return Vec::new();
         };
-        let keep = path.len() - usize::from(*h == at && *named);
-        path[..keep].iter().map(|(_, t)| t.as_str()).collect()
+        let keep = h.path.len() - usize::from(h.at == at && h.named);
+        h.path[..keep].iter().map(|(_, t)| t.as_str()).collect()
     }
 
     /// The context put before a unit starting at `at`: the title, then the heading path below
