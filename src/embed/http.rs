@@ -19,9 +19,7 @@ use crate::http::{excerpt, Client};
 
 /// `cl100k_base` tokens of `text` (OpenAI's embedding models' tokenizer).
 fn cl100k_tokens(text: &str) -> usize {
-    tiktoken_rs::cl100k_base_singleton()
-        .encode_ordinary(text)
-        .len()
+    bpe_openai::cl100k_base().count(text)
 }
 
 /// How to use an embeddings endpoint.
