@@ -15,6 +15,7 @@
 //! (embeddings, a language model).
 
 pub mod contextual;
+pub mod doc_tokens;
 pub mod env;
 pub mod families;
 pub mod late;

@@ -7,7 +7,7 @@ use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
 
 use super::params::{check_overlap, Params};
 use super::separators::SeparatorSplitter;
-use super::sizer::UnitSizer;
+use super::sizer::DocSizer;
 use super::{ChunkEnv, Chunker, Family, Span, Unit};
 use crate::error::Result;
 use crate::strategy::Strategy;
@@ -47,30 +47,37 @@ pub fn from_strategy(strategy: &Strategy) -> Result<Box<dyn Chunker>> {
     if splitter == Splitter::Chroma {
         return Ok(Box::new(SeparatorSplitter::chroma(size, overlap, unit)));
     }
-    let config = ChunkConfig::new(size)
-        .with_sizer(UnitSizer(unit))
+    // Checked once here; each document's splitter is built with its own sizer.
+    ChunkConfig::new(size)
         .with_overlap(overlap)
         .map_err(|e| p.error(e.to_string()))?;
-    Ok(match splitter {
-        Splitter::Markdown => Box::new(Markdown(MarkdownSplitter::new(config))),
-        _ => Box::new(Text(TextSplitter::new(config))),
-    })
+    Ok(Box::new(TextSplitting {
+        size,
+        overlap,
+        unit,
+        markdown: splitter == Splitter::Markdown,
+    }))
 }
 
-/// text-splitter's plain-text splitter.
-pub struct Text(TextSplitter<UnitSizer>);
-/// text-splitter's Markdown splitter.
-pub struct Markdown(MarkdownSplitter<UnitSizer>);
-
-impl Chunker for Text {
-    fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
-        Ok(spans(self.0.chunk_indices(text)))
-    }
+/// text-splitter's plain-text or Markdown splitter, its sizes measured by a [`DocSizer`] over
+/// each document (the same counts as measuring every candidate on its own, far cheaper).
+pub struct TextSplitting {
+    size: usize,
+    overlap: usize,
+    unit: Unit,
+    markdown: bool,
 }
 
-impl Chunker for Markdown {
+impl Chunker for TextSplitting {
     fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
-        Ok(spans(self.0.chunk_indices(text)))
+        let config = ChunkConfig::new(self.size)
+            .with_sizer(DocSizer::new(self.unit, text))
+            .with_overlap(self.overlap)
+            .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
+        Ok(match self.markdown {
+            true => spans(MarkdownSplitter::new(config).chunk_indices(text)),
+            false => spans(TextSplitter::new(config).chunk_indices(text)),
+        })
     }
 }
 

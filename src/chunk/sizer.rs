@@ -36,10 +36,7 @@ impl Unit {
     pub fn count(self, text: &str) -> usize {
         match self.bpe() {
             None => text.chars().count(),
-            Some(bpe) => bpe
-                .split(text)
-                .map(|piece| with_piece(bpe, piece, |lens| lens.len()))
-                .sum(),
+            Some(bpe) => bpe.split(text).map(|piece| piece_tokens(bpe, piece)).sum(),
         }
     }
 }
@@ -49,13 +46,34 @@ pub fn cl100k_tokens(text: &str) -> usize {
     Unit::Cl100k.count(text)
 }
 
-/// Adapts a [`Unit`] to text-splitter's sizing trait.
-#[derive(Debug, Clone, Copy)]
-pub struct UnitSizer(pub Unit);
+/// text-splitter's sizing for the chunks of one document: a slice of the document is counted
+/// through its [`super::doc_tokens::DocTokens`] (exactly, in time that grows with its edges);
+/// anything else, or a character unit, directly.
+pub struct DocSizer<'t> {
+    unit: Unit,
+    text: &'t str,
+    tokens: Option<super::doc_tokens::DocTokens<'t>>,
+}
 
-impl text_splitter::ChunkSizer for UnitSizer {
+impl<'t> DocSizer<'t> {
+    pub fn new(unit: Unit, text: &'t str) -> Self {
+        DocSizer {
+            unit,
+            text,
+            tokens: super::doc_tokens::DocTokens::new(unit, text),
+        }
+    }
+}
+
+impl text_splitter::ChunkSizer for DocSizer<'_> {
     fn size(&self, chunk: &str) -> usize {
-        self.0.count(chunk)
+        let start = (chunk.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        match &self.tokens {
+            Some(t) if start <= self.text.len() && chunk.len() <= self.text.len() - start => {
+                t.count(start, start + chunk.len())
+            }
+            _ => self.unit.count(chunk),
+        }
     }
 }
 
@@ -91,6 +109,11 @@ thread_local! {
 /// it holds this many pieces, so its memory stays bounded.
 const MEMO_PIECE_BYTES: usize = 64;
 const MEMO_PIECES: usize = 1 << 20;
+
+/// Tokens of one pre-token `piece` of `bpe`'s text.
+pub(crate) fn piece_tokens(bpe: &Tokenizer, piece: &str) -> usize {
+    with_piece(bpe, piece, |lens| lens.len())
+}
 
 /// Calls `f` with the byte length of each token of one pre-token `piece` of `bpe`'s text.
 fn with_piece<R>(bpe: &Tokenizer, piece: &str, f: impl FnOnce(&[u16]) -> R) -> R {

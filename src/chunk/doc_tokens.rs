@@ -1,0 +1,157 @@
+//! Token counts of any piece of one document in time that grows with the piece's edges, not its
+//! length. The recursive splitter measures many overlapping candidates of the same text;
+//! tokenising each from scratch made it slower than Python tools. The document is
+//! pre-tokenised once (pieces and their token counts, as prefix sums). A piece's count is then
+//! exact: its own pre-tokenisation is run from its start until it meets a boundary of the
+//! document's, the document's counts are summed from there to the last boundary the piece's end
+//! cannot change, and the tail is pre-tokenised on its own.
+//!
+//! Why the middle is safe: pre-tokenisation matches anchored at a position, reading only the text
+//! from there on. A document piece `[x, y)` followed by at least one more character inside the
+//! chunk is matched the same when the text is cut at the chunk's end, unless the cut makes the
+//! end-of-text alternative (`\s+$`) match; that needs only whitespace from `x` to the end, which
+//! is excluded by stopping before the chunk's last non-whitespace character. The tests compare
+//! every count with the direct one.
+
+use bpe_openai::Tokenizer;
+
+use super::sizer::{piece_tokens, Unit};
+
+/// One document's pre-tokenisation, for exact token counts of its sub-slices.
+pub struct DocTokens<'t> {
+    text: &'t str,
+    bpe: &'static Tokenizer,
+    /// Byte offset of every piece boundary, from 0 to `text.len()`.
+    bounds: Vec<usize>,
+    /// Tokens before each boundary.
+    before: Vec<usize>,
+}
+
+impl<'t> DocTokens<'t> {
+    /// Pre-tokenises `text` once; `None` for a unit that is not a BPE.
+    pub fn new(unit: Unit, text: &'t str) -> Option<Self> {
+        let bpe = unit.bpe()?;
+        let mut bounds = vec![0];
+        let mut before = vec![0];
+        let mut at = 0;
+        for piece in bpe.split(text) {
+            at += piece.len();
+            bounds.push(at);
+            before.push(before.last().unwrap() + piece_tokens(bpe, piece));
+        }
+        Some(DocTokens {
+            text,
+            bpe,
+            bounds,
+            before,
+        })
+    }
+
+    /// Tokens of `text[start..end]`, exactly as counting that slice on its own gives.
+    pub fn count(&self, start: usize, end: usize) -> usize {
+        let piece = &self.text[start..end];
+        // The last boundary the end cannot change: one character and a non-whitespace character
+        // before the end.
+        let last_solid = piece
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_whitespace())
+            .map_or(start, |(i, _)| start + i);
+        let safe = last_solid.min(end.saturating_sub(4));
+        let mut total = 0;
+        let mut at = start;
+        for p in self.bpe.split(piece) {
+            if at >= safe {
+                break;
+            }
+            if let Ok(i) = self.bounds.binary_search(&at) {
+                // In step with the document: jump to the last safe boundary, then count the tail.
+                let j = self.bounds.partition_point(|&b| b <= safe) - 1;
+                if j > i {
+                    total += self.before[j] - self.before[i];
+                    let tail = &self.text[self.bounds[j]..end];
+                    return total
+                        + self
+                            .bpe
+                            .split(tail)
+                            .map(|p| piece_tokens(self.bpe, p))
+                            .sum::<usize>();
+                }
+            }
+            total += piece_tokens(self.bpe, p);
+            at += p.len();
+        }
+        // Never in step (or nothing to skip): the rest counted directly.
+        total
+            + self
+                .bpe
+                .split(&self.text[at..end])
+                .map(|p| piece_tokens(self.bpe, p))
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every (start, end) pair on char boundaries of `text` stepping by about `step` bytes.
+    fn ranges(text: &str, step: usize) -> Vec<(usize, usize)> {
+        let cuts: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .enumerate()
+            .filter(|(k, _)| k % step == 0)
+            .map(|(_, i)| i)
+            .chain([text.len()])
+            .collect();
+        let mut out = Vec::new();
+        for (a, &s) in cuts.iter().enumerate() {
+            for &e in &cuts[a..] {
+                out.push((s, e));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn counts_equal_direct_counts_on_the_bundled_documents() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets/larkspur/documents");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let text = &text[..text.len().min(6000)];
+            let text = &text[..(0..=text.len())
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap()];
+            for unit in [Unit::Cl100k, Unit::O200k] {
+                let doc = DocTokens::new(unit, text).unwrap();
+                for (s, e) in ranges(text, 97) {
+                    assert_eq!(
+                        doc.count(s, e),
+                        unit.count(&text[s..e]),
+                        "{unit:?} {s}..{e}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        #[test]
+        fn counts_equal_direct_counts_on_random_text(
+            text in crate::chunk::proptests::document(),
+            step in 1usize..12,
+        ) {
+            for unit in [Unit::Cl100k, Unit::O200k] {
+                let doc = DocTokens::new(unit, &text).unwrap();
+                for (s, e) in ranges(&text, step.max(text.chars().count() / 40)) {
+                    proptest::prop_assert_eq!(doc.count(s, e), unit.count(&text[s..e]), "{:?} {}..{}", unit, s, e);
+                }
+            }
+        }
+    }
+}
