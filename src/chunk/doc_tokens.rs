@@ -91,6 +91,37 @@ impl<'t> DocTokens<'t> {
     }
 }
 
+/// text-splitter's sizing for the chunks of one document: a slice of the document is counted
+/// through its [`DocTokens`] (exactly, in time that grows with its edges);
+/// anything else, or a character unit, directly.
+pub struct DocSizer<'t> {
+    unit: Unit,
+    text: &'t str,
+    tokens: Option<DocTokens<'t>>,
+}
+
+impl<'t> DocSizer<'t> {
+    pub fn new(unit: Unit, text: &'t str) -> Self {
+        DocSizer {
+            unit,
+            text,
+            tokens: DocTokens::new(unit, text),
+        }
+    }
+}
+
+impl text_splitter::ChunkSizer for DocSizer<'_> {
+    fn size(&self, chunk: &str) -> usize {
+        let start = (chunk.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        match &self.tokens {
+            Some(t) if start <= self.text.len() && chunk.len() <= self.text.len() - start => {
+                t.count(start, start + chunk.len())
+            }
+            _ => self.unit.count(chunk),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

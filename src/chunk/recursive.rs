@@ -5,9 +5,9 @@
 
 use text_splitter::{ChunkConfig, MarkdownSplitter, TextSplitter};
 
+use super::doc_tokens::DocSizer;
 use super::params::{check_overlap, Params};
 use super::separators::SeparatorSplitter;
-use super::sizer::DocSizer;
 use super::{ChunkEnv, Chunker, Family, Span, Unit};
 use crate::error::Result;
 use crate::strategy::Strategy;

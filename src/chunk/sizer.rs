@@ -46,37 +46,6 @@ pub fn cl100k_tokens(text: &str) -> usize {
     Unit::Cl100k.count(text)
 }
 
-/// text-splitter's sizing for the chunks of one document: a slice of the document is counted
-/// through its [`super::doc_tokens::DocTokens`] (exactly, in time that grows with its edges);
-/// anything else, or a character unit, directly.
-pub struct DocSizer<'t> {
-    unit: Unit,
-    text: &'t str,
-    tokens: Option<super::doc_tokens::DocTokens<'t>>,
-}
-
-impl<'t> DocSizer<'t> {
-    pub fn new(unit: Unit, text: &'t str) -> Self {
-        DocSizer {
-            unit,
-            text,
-            tokens: super::doc_tokens::DocTokens::new(unit, text),
-        }
-    }
-}
-
-impl text_splitter::ChunkSizer for DocSizer<'_> {
-    fn size(&self, chunk: &str) -> usize {
-        let start = (chunk.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
-        match &self.tokens {
-            Some(t) if start <= self.text.len() && chunk.len() <= self.text.len() - start => {
-                t.count(start, start + chunk.len())
-            }
-            _ => self.unit.count(chunk),
-        }
-    }
-}
-
 /// Byte offset at which every token of `text` starts, plus `text.len()` at the end: token `i`
 /// covers `offsets[i]..offsets[i+1]`. A token may end inside a multi-byte character (byte-level
 /// BPE); callers snap to char boundaries.
