@@ -110,6 +110,16 @@ impl<'t> DocSizer<'t> {
     }
 }
 
+impl DocSizer<'_> {
+    /// The size of `text[start..end]` in the unit.
+    pub fn count(&self, start: usize, end: usize) -> usize {
+        match &self.tokens {
+            Some(t) => t.count(start, end),
+            None => self.unit.count(&self.text[start..end]),
+        }
+    }
+}
+
 impl text_splitter::ChunkSizer for DocSizer<'_> {
     fn size(&self, chunk: &str) -> usize {
         let start = (chunk.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);

@@ -7,6 +7,7 @@
 //! `sentence` family packs them (a sentence longer than `size` into `size`-unit windows), so no
 //! chunk is ever over `size`.
 
+use super::doc_tokens::DocSizer;
 use super::params::Params;
 use super::sentence::{fit_end, groups, split_within, SentenceGroups};
 use super::{ChunkEnv, Chunker, Family, Span, Unit};
@@ -92,13 +93,11 @@ pub fn paragraphs(text: &str) -> Vec<Span> {
 impl Chunker for ParagraphGroups {
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let units = paragraphs(text);
-        let counts: Vec<usize> = units
-            .iter()
-            .map(|u| self.unit.count(&text[u.start..u.end]))
-            .collect();
+        let sizer = DocSizer::new(self.unit, text);
+        let counts: Vec<usize> = units.iter().map(|u| sizer.count(u.start, u.end)).collect();
         let mut out = Vec::new();
         for g in groups(units.len(), self.overlap, |i| {
-            fit_end(text, &units, &counts, i, self.size, self.unit)
+            fit_end(&sizer, &units, &counts, i, self.size)
         }) {
             let span = Span::new(units[g.start].start, units[g.end - 1].end);
             if g.len() == 1 && counts[g.start] > self.size {

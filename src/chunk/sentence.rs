@@ -6,6 +6,7 @@
 //! between sentences (spaces, line breaks) stays inside it. A single sentence longer than `size`
 //! is cut into windows of `size` units, so no chunk is ever over `size`.
 
+use super::doc_tokens::DocSizer;
 use super::params::Params;
 use super::semantic::sentences::sentences;
 use super::window::Window;
@@ -83,32 +84,32 @@ impl SentenceGroups {
     /// then shrinks while the span's real size (with the text between the sentences, and tokens
     /// that merge across them) does not, so each sentence is measured once, not once per group
     /// it might join.
-    fn group_end(&self, text: &str, units: &[Span], counts: &[usize], i: usize) -> usize {
+    fn group_end(&self, sizer: &DocSizer, units: &[Span], counts: &[usize], i: usize) -> usize {
         match self.limit {
             Limit::Count(c) => (i + c).min(units.len()),
-            Limit::Size(size) => fit_end(text, units, counts, i, size, self.unit),
+            Limit::Size(size) => fit_end(sizer, units, counts, i, size),
         }
     }
 }
 
-/// The end (exclusive) of the run of `units` from `i` that fits in `size` units of `unit`: at
-/// least one. `counts` are the units' own sizes: the run grows while their sum fits, then shrinks
-/// while the span's real size (with the text between them, and tokens that merge across them)
-/// does not. The paragraph family packs its paragraphs with it too.
+/// The end (exclusive) of the run of `units` from `i` that fits in `size` units (as `sizer`
+/// measures the document): at least one. `counts` are the units' own sizes: the run grows while
+/// their sum fits, then shrinks while the span's real size (with the text between them, and
+/// tokens that merge across them) does not. The paragraph family packs its paragraphs with it
+/// too.
 pub(crate) fn fit_end(
-    text: &str,
+    sizer: &DocSizer,
     units: &[Span],
     counts: &[usize],
     i: usize,
     size: usize,
-    unit: Unit,
 ) -> usize {
     let (mut j, mut sum) = (i + 1, counts[i]);
     while j < units.len() && sum + counts[j] <= size {
         sum += counts[j];
         j += 1;
     }
-    while j > i + 1 && unit.count(&text[units[i].start..units[j - 1].end]) > size {
+    while j > i + 1 && sizer.count(units[i].start, units[j - 1].end) > size {
         j -= 1;
     }
     j
@@ -153,16 +154,14 @@ pub(crate) fn split_within(
 impl Chunker for SentenceGroups {
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let units = sentences(text);
+        let sizer = DocSizer::new(self.unit, text);
         let counts: Vec<usize> = match self.limit {
-            Limit::Size(_) => units
-                .iter()
-                .map(|u| self.unit.count(&text[u.start..u.end]))
-                .collect(),
+            Limit::Size(_) => units.iter().map(|u| sizer.count(u.start, u.end)).collect(),
             Limit::Count(_) => Vec::new(),
         };
         let mut out = Vec::new();
         for g in groups(units.len(), self.overlap, |i| {
-            self.group_end(text, &units, &counts, i)
+            self.group_end(&sizer, &units, &counts, i)
         }) {
             let span = Span::new(units[g.start].start, units[g.end - 1].end);
             match self.limit {
