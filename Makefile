@@ -6,7 +6,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test models models-mpnet deps chromium build lint bench gate
+.PHONY: run test models models-mpnet models-int8 deps chromium build lint bench gate
 
 run: models build
 	./target/release/chunkbench run
@@ -22,6 +22,11 @@ models:
 # offline and checked against sentence-transformers' embeddings (see scripts/fetch-mpnet.sh).
 models-mpnet:
 	bash scripts/fetch-mpnet.sh
+
+# Optional int8 variant of the bundled model (ONNX Runtime's dynamic quantisation of the fp32
+# graph, made offline): --embed-model all-MiniLM-L6-v2-int8 (see scripts/make-int8.sh).
+models-int8: models
+	bash scripts/make-int8.sh
 
 # Debian's chromium, for the headless-browser test of report.html; installs it only when missing.
 chromium:

@@ -53,6 +53,8 @@ fn chunkers(c: &mut Criterion) {
         "recursive:size=256,splitter=markdown",
         "recursive:size=256,splitter=chroma",
         "recursive:size=800,splitter=chroma,unit=chars",
+        "sentence:size=256",
+        "paragraph:size=256",
     ] {
         let chunker = chunk::build(&Strategy::parse(spec).unwrap()).unwrap();
         group.bench_function(spec, |b| {

@@ -42,3 +42,14 @@ pub(crate) fn read_all(mut f: &File, path: &Path) -> Result<Vec<u8>> {
         .map_err(|e| Error::io(path, e))?;
     Ok(bytes)
 }
+
+/// What merging one cache file into another did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// Records the destination did not have, appended.
+    pub added: usize,
+    /// Records of the source the destination had already.
+    pub present: usize,
+    /// What was dropped from either file on the way (checksum failures, torn tails).
+    pub warnings: Vec<String>,
+}

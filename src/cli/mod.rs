@@ -78,6 +78,41 @@ pub enum Command {
     /// Serve the embedded language model as an OpenAI-compatible API on 127.0.0.1.
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
+    /// Combine the caches of shard runs (`run --shard I/N`) into one.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// Merge cache directories (embeddings, model answers) into one, for the final run.
+    #[command(after_help = CACHE_MERGE_HELP)]
+    Merge(CacheMergeArgs),
+}
+
+const CACHE_MERGE_HELP: &str = "\
+Every cache file under each source directory (*.v2.bin embeddings, *.v2.jsonl model answers, at any
+depth) is merged into the file of the same relative path under --into: records it lacks are
+appended in key order, records that fail their checksum are left out and reported. Sources are only
+read; merging the same sources again adds nothing.
+
+Example (three shard runs, then the final run over the merged caches):
+  chunkbench run --shard 0/3 --cache-dir shard-0/embeddings --llm-cache-dir shard-0/llm --out shard-0
+  ... (1/3 and 2/3 on other machines)
+  chunkbench cache merge --into merged shard-0 shard-1 shard-2
+  chunkbench run --cache-dir merged/embeddings --llm-cache-dir merged/llm";
+
+#[derive(Args, Debug)]
+pub struct CacheMergeArgs {
+    /// The directory to merge into (created when missing)
+    #[arg(long, value_name = "DIR")]
+    pub into: PathBuf,
+    /// The cache directories to merge
+    #[arg(required = true, value_name = "DIR")]
+    pub sources: Vec<PathBuf>,
+    /// Print nothing but errors and warnings
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 const COMPARE_HELP: &str = "\

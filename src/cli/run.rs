@@ -37,6 +37,11 @@ pub struct RunArgs {
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// Do shard I of N (0-based) of the expensive part only: chunk and embed the documents and
+    /// questions whose id hashes to I, filling the caches; then `cache merge` and a run without
+    /// --shard retrieve and score. E.g. --shard "$JOB_COMPLETION_INDEX/3"
+    #[arg(long, value_name = "I/N", value_parser = crate::run::shard::Shard::parse)]
+    pub shard: Option<crate::run::shard::Shard>,
     #[command(flatten)]
     pub retrieval: RetrievalArgs,
     #[command(flatten)]

@@ -2,6 +2,7 @@
 //! endpoint setup lives in [`crate::setup`].
 
 mod baseline;
+mod cache;
 mod chunk;
 mod compare;
 mod dataset;
@@ -10,7 +11,7 @@ mod questions;
 mod run;
 mod serve;
 
-use crate::cli::{BaselineCommand, Cli, Command, DatasetCommand, QuestionsCommand};
+use crate::cli::{BaselineCommand, CacheCommand, Cli, Command, DatasetCommand, QuestionsCommand};
 use crate::error::Result;
 
 /// Runs a parsed command line; returns the exit code.
@@ -25,5 +26,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Baseline(BaselineCommand::Save { run, to }) => baseline::save(&run, &to),
         Command::Questions(QuestionsCommand::Generate(args)) => questions::generate(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Cache(CacheCommand::Merge(args)) => cache::merge(args),
     }
 }

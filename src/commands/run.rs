@@ -11,6 +11,7 @@ use crate::llm::LlmSetup;
 use crate::output::Progress;
 use crate::report;
 use crate::retrieve::Setup;
+use crate::run::shard::ShardReport;
 use crate::run::{Models, RunConfig, RunOutput};
 use crate::setup::{
     check_judge, embed_batch, given_dir, is_url, open_embedder, open_judge, open_llm, open_reranker,
@@ -27,7 +28,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let setups = retrieval_setups(&args)?;
     let reranks = setups.iter().any(|s| s.rerank);
     check_rerank_flags(&args.retrieval, reranks)?;
-    needs_llm |= reranks && args.retrieval.reranker.as_deref() == Some("local");
+    // A shard run chunks and embeds only: reranking and the answer metrics, which work on
+    // retrieved chunks, are the final run's.
+    let sharded = args.shard.is_some();
+    needs_llm |= reranks && !sharded && args.retrieval.reranker.as_deref() == Some("local");
     check_answer_flags(&args.answers)?;
     let out = args
         .out
@@ -38,17 +42,20 @@ pub fn run(args: RunArgs) -> Result<i32> {
     // Before any model loads.
     check_answer_dataset(&args.answers, &dataset)?;
     let progress = Progress::new(args.quiet);
-    let wants_answers = args.answers.utility || args.answers.judge.is_some();
+    let wants_answers = !sharded && (args.answers.utility || args.answers.judge.is_some());
     let llm = if needs_llm || wants_answers {
         Some(open_llm(&args.llm, given_dir(&args.model.models_dir))?)
     } else {
         None
     };
-    let rerank = match reranks {
+    let rerank = match reranks && !sharded {
         true => Some(open_reranker(&args.retrieval, llm.as_ref(), &args.llm)?),
         false => None,
     };
-    let answers = answer_setup(&args, llm.as_ref())?;
+    let answers = match sharded {
+        true => AnswerSetup::default(),
+        false => answer_setup(&args, llm.as_ref())?,
+    };
     let config = RunConfig {
         dataset,
         dataset_path: args.dataset.clone(),
@@ -64,20 +71,43 @@ pub fn run(args: RunArgs) -> Result<i32> {
         llm,
         answers,
     };
-    let output = if config.needs_embedder()? {
+    let stage = |models: Option<Models>| match args.shard {
+        Some(shard) => crate::run::shard::fill(&config, shard, models, &progress)
+            .and_then(|report| write_shard(&out, &report, args.quiet)),
+        None => crate::run::run(&config, models, &progress)
+            .and_then(|output| write_outputs(&out, &output, args.quiet)),
+    };
+    if config.needs_embedder()? {
         let (mut embedder, mut cache) = open_embedder(&args.model)?;
         stop_cleanly_on_ctrl_c(&out, Some(cache.path()), config.llm.as_ref());
-        let models = Models {
+        stage(Some(Models {
             embedder: &mut *embedder,
             cache: &mut cache,
-        };
-        crate::run::run(&config, Some(models), &progress)?
+        }))?;
     } else {
         stop_cleanly_on_ctrl_c(&out, None, config.llm.as_ref());
-        crate::run::run(&config, None, &progress)?
-    };
-    write_outputs(&out, &output, args.quiet)?;
+        stage(None)?;
+    }
     Ok(0)
+}
+
+/// A shard run's record, `shard.json`, and one line on what it filled.
+fn write_shard(out: &Path, report: &ShardReport, quiet: bool) -> Result<()> {
+    let path = out.join("shard.json");
+    let json = serde_json::to_vec_pretty(report).expect("the shard report serialises");
+    crate::atomic::write_atomic(&path, &json)?;
+    if !quiet {
+        let chunks: usize = report.chunks.iter().map(|(_, n)| n).sum();
+        println!(
+            "shard {}: {} documents chunked into {chunks} units and {} questions embedded in {:.1} s; the caches hold them. Next: `chunkbench cache merge` over every shard's caches, then the same command without --shard. Wrote {}",
+            report.shard,
+            report.documents,
+            report.questions,
+            report.timings.total_seconds,
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The retrieval setups of the flags, else of the grid's `[retrieval]` table, else dense top-k.

@@ -41,7 +41,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::lockfile::{open_rw, read_all, FileLock};
+use crate::lockfile::{open_rw, read_all, FileLock, Merged};
 
 /// A cache key: sha256 over the embedder id and the text.
 pub type Key = [u8; 32];
@@ -188,16 +188,25 @@ impl EmbeddingCache {
     pub fn open(dir: &Path, id: &str) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let stem = hex(&Sha256::digest(id.as_bytes()))[..16].to_owned();
-        let path = dir.join(format!("{stem}.v2.bin"));
-        let mut warnings = Vec::new();
+        let mut cache = Self::open_file(dir.join(format!("{stem}.v2.bin")), id)?;
         let old = dir.join(format!("{stem}.bin"));
         if old.exists() {
-            warnings.push(format!(
-                "{}: an embedding cache of an older format (no checksums), ignored; delete it to \
-                 reclaim the space",
-                old.display()
-            ));
+            cache.warnings.insert(
+                0,
+                format!(
+                    "{}: an embedding cache of an older format (no checksums), ignored; delete \
+                     it to reclaim the space",
+                    old.display()
+                ),
+            );
         }
+        Ok(cache)
+    }
+
+    /// Opens (or creates) the cache file at `path` for embedder `id` (the id only makes the keys
+    /// of [`Self::key`]; a merge, whose keys come ready-made, passes any).
+    fn open_file(path: PathBuf, id: &str) -> Result<Self> {
+        let mut warnings = Vec::new();
         let mut map = HashMap::new();
         let mut dim = None;
         let mut file = None;
@@ -218,7 +227,9 @@ impl EmbeddingCache {
                     file = Some(f);
                 }
                 Err(()) => {
-                    let aside = dir.join(format!("{stem}.v2.bin.corrupt"));
+                    let mut aside = path.clone().into_os_string();
+                    aside.push(".corrupt");
+                    let aside = PathBuf::from(aside);
                     std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
                     warnings.push(format!(
                         "{}: the header does not verify; the file was moved to {} and the cache \
@@ -350,6 +361,38 @@ impl EmbeddingCache {
         }
         Ok(())
     }
+}
+
+/// Appends to the cache file `dst` every vector of the cache file `src` that it lacks, in key
+/// order (so the same sources give the same bytes). `src` is only read: a record of it that fails
+/// its checksum is left out and reported, as a run would. Both must hold vectors of one dimension
+/// (files of the same name do: the name is the hash of the embedder id).
+pub fn merge_file(src: &Path, dst: &Path) -> Result<Merged> {
+    let bytes = std::fs::read(src).map_err(|e| Error::io(src, e))?;
+    let source = load(&bytes, src).map_err(|()| {
+        Error::Usage(format!(
+            "{}: not an embedding cache file (its header does not verify); leave it out of the merge",
+            src.display()
+        ))
+    })?;
+    let mut target = EmbeddingCache::open_file(dst.to_path_buf(), "")?;
+    let mut warnings = source.warnings;
+    warnings.append(&mut target.warnings);
+    let total = source.map.len();
+    let mut entries: Vec<(Key, Vec<f32>)> = source
+        .map
+        .into_iter()
+        .filter(|(k, _)| !target.contains(k))
+        .map(|(k, v)| (k, v.to_vec()))
+        .collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let added = entries.len();
+    target.insert_all(entries)?;
+    Ok(Merged {
+        added,
+        present: total - added,
+        warnings,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -46,6 +46,12 @@ pub struct LocalModel {
     digest: String,
 }
 
+/// The process's ONNX Runtime environment on the library of `models_dir` (or `ORT_DYLIB_PATH`),
+/// for code that runs an ONNX session of its own beside the embedders (the embedding bench).
+pub fn runtime(models_dir: &Path) -> Result<ort::environment::Environment> {
+    environment(&runtime_library(models_dir)?)
+}
+
 /// The ONNX Runtime library: `ORT_DYLIB_PATH`, else the one `make models` installs.
 fn runtime_library(models_dir: &Path) -> Result<PathBuf> {
     match std::env::var_os("ORT_DYLIB_PATH").filter(|x| !x.is_empty()) {

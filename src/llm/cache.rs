@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use super::{ChatRequest, Completion, Llm, Scored};
 use crate::error::{Error, Result};
-use crate::lockfile::{open_rw, read_all, FileLock};
+use crate::lockfile::{open_rw, read_all, FileLock, Merged};
 
 /// The response cache of one model.
 pub struct LlmCache {
@@ -92,58 +92,122 @@ fn line_boundary(mut f: &File, len: u64) -> std::io::Result<u64> {
     Ok(0)
 }
 
+/// What a cache file holds.
+struct Loaded {
+    map: HashMap<String, serde_json::Value>,
+    /// The end of the last line that verifies: everything after it is cut off.
+    good_end: usize,
+    warnings: Vec<String>,
+}
+
+/// Parses a cache file's bytes: the answers of every line that verifies, and a warning for each
+/// line that does not and for a torn or corrupt tail.
+fn load(bytes: &[u8], path: &Path) -> Loaded {
+    let mut map = HashMap::new();
+    let mut warnings = Vec::new();
+    let mut good_end = 0;
+    let mut bad = Vec::new();
+    let mut at = 0;
+    while let Some(n) = bytes[at..].iter().position(|&b| b == b'\n') {
+        match parse_line(&bytes[at..at + n]) {
+            Some(r) => {
+                map.insert(r.k, r.v);
+                good_end = at + n + 1;
+            }
+            None => bad.push((at, n + 1)),
+        }
+        at += n + 1;
+    }
+    for &(b, n) in bad.iter().filter(|(b, _)| *b < good_end) {
+        warnings.push(format!(
+            "{}: the line at byte {b} ({n} bytes) fails its checksum; dropped 1 cached answer, \
+             its request will go to the model again",
+            path.display()
+        ));
+    }
+    if good_end < bytes.len() {
+        warnings.push(format!(
+            "{}: cut off a torn or corrupt tail of {} bytes at byte {good_end}; those requests \
+             will go to the model again",
+            path.display(),
+            bytes.len() - good_end
+        ));
+    }
+    Loaded {
+        map,
+        good_end,
+        warnings,
+    }
+}
+
+/// Appends to the cache file `dst` every answer of the cache file `src` that it lacks, in key
+/// order (so the same sources give the same bytes). `src` is only read: a line of it that fails
+/// its checksum is left out and reported, as a run would.
+pub fn merge_file(src: &Path, dst: &Path) -> Result<Merged> {
+    let bytes = std::fs::read(src).map_err(|e| Error::io(src, e))?;
+    let source = load(&bytes, src);
+    let target = LlmCache::open_file(dst.to_path_buf(), "")?;
+    let mut warnings = source.warnings;
+    warnings.extend(target.warnings.iter().cloned());
+    let total = source.map.len();
+    let mut entries: Vec<(String, serde_json::Value)> = {
+        let st = target.lock();
+        source
+            .map
+            .into_iter()
+            .filter(|(k, _)| !st.map.contains_key(k))
+            .collect()
+    };
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let added = entries.len();
+    for (k, v) in entries {
+        target.put(k, &v)?;
+    }
+    Ok(Merged {
+        added,
+        present: total - added,
+        warnings,
+    })
+}
+
 impl LlmCache {
     /// Opens (or creates) the cache of model `id` under `dir`, repairing its file as the module
     /// documentation says; what was dropped or cut off is in [`Self::warnings`].
     pub fn open(dir: &Path, id: &str) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let digest = hex(&Sha256::digest(id.as_bytes()));
-        let path = dir.join(format!("{}.v2.jsonl", &digest[..16]));
-        let mut warnings = Vec::new();
+        let mut cache = Self::open_file(dir.join(format!("{}.v2.jsonl", &digest[..16])), id)?;
         let old = dir.join(format!("{}.jsonl", &digest[..16]));
         if old.exists() {
-            warnings.push(format!(
-                "{}: a response cache of an older format (no checksums), ignored; delete it to \
-                 reclaim the space",
-                old.display()
-            ));
+            cache.warnings.insert(
+                0,
+                format!(
+                    "{}: a response cache of an older format (no checksums), ignored; delete it \
+                     to reclaim the space",
+                    old.display()
+                ),
+            );
         }
+        Ok(cache)
+    }
+
+    /// Opens (or creates) the cache file at `path` for model `id` (the id only makes the keys of
+    /// [`Self::key`]; a merge, whose keys come ready-made, passes any).
+    fn open_file(path: PathBuf, id: &str) -> Result<Self> {
+        let mut warnings = Vec::new();
         let mut map = HashMap::new();
         let mut file = None;
         if path.exists() {
             let f = open_rw(&path)?;
             let lock = FileLock::new(&f, &path)?;
             let bytes = read_all(&f, &path)?;
-            let mut good_end = 0;
-            let mut bad = Vec::new();
-            let mut at = 0;
-            while let Some(n) = bytes[at..].iter().position(|&b| b == b'\n') {
-                match parse_line(&bytes[at..at + n]) {
-                    Some(r) => {
-                        map.insert(r.k, r.v);
-                        good_end = at + n + 1;
-                    }
-                    None => bad.push((at, n + 1)),
-                }
-                at += n + 1;
-            }
-            for &(b, n) in bad.iter().filter(|(b, _)| *b < good_end) {
-                warnings.push(format!(
-                    "{}: the line at byte {b} ({n} bytes) fails its checksum; dropped 1 cached \
-                     answer, its request will go to the model again",
-                    path.display()
-                ));
-            }
-            if good_end < bytes.len() {
-                f.set_len(good_end as u64)
+            let loaded = load(&bytes, &path);
+            if loaded.good_end < bytes.len() {
+                f.set_len(loaded.good_end as u64)
                     .map_err(|e| Error::io(&path, e))?;
-                warnings.push(format!(
-                    "{}: cut off a torn or corrupt tail of {} bytes at byte {good_end}; those \
-                     requests will go to the model again",
-                    path.display(),
-                    bytes.len() - good_end
-                ));
             }
+            map = loaded.map;
+            warnings = loaded.warnings;
             drop(lock);
             file = Some(f);
         }

@@ -48,7 +48,7 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
     overall_table(&mut s, r, name_w);
     let _ = writeln!(
         s,
-        "\n{} questions, k = {}, mean [95% bootstrap interval]. Time: {:.1} s total (chunking {:.1} s; embedding {:.1} s for {} new texts, {} cl100k tokens, {:.0} tokens/s; {} texts from the cache; scoring {:.1} s).",
+        "\n{} questions, k = {}, mean [95% bootstrap interval]. Time: {:.1} s total (chunking {:.1} s; embedding {:.1} s for {} new texts, {} cl100k tokens, {:.0} tokens/s; {} texts from the cache; scoring {:.1} s){}.",
         r.dataset.questions,
         r.k,
         t.total_seconds,
@@ -58,7 +58,8 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
         t.embedded_tokens,
         t.embed_tokens_per_second,
         t.cached_texts,
-        t.score_seconds
+        t.score_seconds,
+        peak_memory(t)
     );
     index_lines(&mut s, r);
     if let Some((heads, rows)) =
@@ -261,4 +262,11 @@ recursive_256    0.330 [0.310,0.350]  +0.050 [+0.010,+0.090]
             format!("Wrote summary.csv to {}", dir.display())
         );
     }
+}
+
+/// `; peak memory N MB`, when the run measured it.
+pub fn peak_memory(t: &Timings) -> String {
+    t.peak_rss_bytes
+        .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
+        .unwrap_or_default()
 }

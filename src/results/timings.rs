@@ -25,7 +25,30 @@ pub struct Timings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utility_baseline: Option<crate::llm::LlmCost>,
     pub total_seconds: f64,
+    /// The process's peak resident memory at the end of the run, in bytes (`getrusage`'s
+    /// `ru_maxrss`; absent where the platform does not report it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
     pub strategies: Vec<StrategyTiming>,
+}
+
+/// The peak resident memory of this process so far, in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        // SAFETY: `getrusage` writes into the zeroed struct we own and reads nothing else.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+            return None;
+        }
+        // Linux reports kilobytes (macOS bytes; we build for Linux first).
+        let scale = if cfg!(target_os = "macos") { 1 } else { 1024 };
+        u64::try_from(usage.ru_maxrss).ok().map(|kb| kb * scale)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

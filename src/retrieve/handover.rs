@@ -38,6 +38,14 @@ impl Handover {
 
     /// Takes chunks from a ranking. `rank(n)` gives the first `n` chunks (fewer when the
     /// retriever has no more); `tokens[c]` is chunk `c`'s cl100k length and `texts[c]` its text.
+    /// How many ranked chunks [`Self::take`] asks for first (a budget may ask for more).
+    pub fn first_request(&self) -> usize {
+        match *self {
+            Handover::TopK(k) => k,
+            Handover::Budget(_) => FIRST_BUDGET_REQUEST,
+        }
+    }
+
     pub fn take(
         &self,
         mut rank: impl FnMut(usize) -> Result<Vec<Hit>>,
@@ -58,6 +66,9 @@ impl Handover {
     }
 }
 
+/// The first ranking length a budget asks for.
+const FIRST_BUDGET_REQUEST: usize = 16;
+
 fn take_budget(
     budget: usize,
     mut rank: impl FnMut(usize) -> Result<Vec<Hit>>,
@@ -66,7 +77,7 @@ fn take_budget(
 ) -> Result<Vec<Handed>> {
     // A few chunks first, then four times as many until the budget is spent or the ranking
     // runs out.
-    let mut n = 16;
+    let mut n = FIRST_BUDGET_REQUEST;
     loop {
         let hits = rank(n)?;
         let exhausted = hits.len() < n;

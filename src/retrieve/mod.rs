@@ -63,6 +63,10 @@ pub trait Index: Send + Sync {
     /// The `n` best chunks for `query`, best first; fewer when fewer match (BM25 skips chunks
     /// that share no term with the question). Ties go to the earlier chunk.
     fn rank(&self, query: &Query, n: usize) -> Vec<Hit>;
+    /// [`Self::rank`] for every query, in query order (an index may rank them together, faster).
+    fn rank_many(&self, queries: &[Query], n: usize) -> Vec<Vec<Hit>> {
+        queries.iter().map(|q| self.rank(q, n)).collect()
+    }
     /// Bytes the index holds (vectors, postings), for the size report.
     fn bytes(&self) -> usize;
 }
@@ -116,19 +120,41 @@ pub fn retrievers_help() -> String {
 /// The `n` best of `scored` (chunk, score), best first, ties to the earlier chunk; shared by the
 /// retrievers so every ranking breaks ties the same way.
 pub fn best<I: IntoIterator<Item = Hit>>(scored: I, n: usize) -> Vec<Hit> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let mut best: Vec<Hit> = Vec::with_capacity(n + 1);
-    for hit in scored {
-        if best.len() == n && !ranks_before(&hit, &best[n - 1]) {
-            continue;
+    let mut top = TopK::new(n);
+    scored.into_iter().for_each(|hit| top.offer(hit));
+    top.into_hits()
+}
+
+/// The `n` best hits offered so far, best first, ties to the earlier chunk (for hits offered in
+/// chunk order, as every index does).
+pub struct TopK {
+    n: usize,
+    best: Vec<Hit>,
+}
+
+impl TopK {
+    pub fn new(n: usize) -> Self {
+        TopK {
+            n,
+            best: Vec::with_capacity(n + 1),
         }
-        let pos = best.partition_point(|b| ranks_before(b, &hit));
-        best.insert(pos, hit);
-        best.truncate(n);
     }
-    best
+
+    /// Keeps `hit` if it is among the `n` best so far.
+    #[inline]
+    pub fn offer(&mut self, hit: Hit) {
+        let n = self.n;
+        if n == 0 || (self.best.len() == n && !ranks_before(&hit, &self.best[n - 1])) {
+            return;
+        }
+        let pos = self.best.partition_point(|b| ranks_before(b, &hit));
+        self.best.insert(pos, hit);
+        self.best.truncate(n);
+    }
+
+    pub fn into_hits(self) -> Vec<Hit> {
+        self.best
+    }
 }
 
 /// `a` ranks before `b`: a higher score, then an earlier chunk.

@@ -6,7 +6,9 @@ pub mod chunking;
 pub mod embedding;
 pub mod evaluate;
 pub mod index;
+mod info;
 pub mod retrieval;
+pub mod shard;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -88,19 +90,9 @@ impl RunConfig {
 
 /// Runs the benchmark: chunk, embed, retrieve and score, answer metrics (opt-in), aggregate.
 pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> Result<RunOutput> {
-    check(config)?;
-    if models.is_none() && config.needs_embedder()? {
-        return Err(Error::Usage(
-            "this run needs an embedding model (a dense or hybrid retriever, or an embedding-based strategy), and none was opened".into(),
-        ));
-    }
     let started = Instant::now();
     let mut timings = Timings::default();
-    let chunkers = config
-        .strategies
-        .iter()
-        .map(chunk::build)
-        .collect::<Result<Vec<_>>>()?;
+    let chunkers = chunkers(config, models.is_some())?;
     timings.load_seconds = started.elapsed().as_secs_f64();
     announce(config, progress);
 
@@ -147,8 +139,21 @@ pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> R
         retrieval_timings,
     );
     timings.total_seconds = started.elapsed().as_secs_f64();
-    let results = run_results(config, embedder.as_deref(), strategies, comparisons);
+    timings.peak_rss_bytes = crate::results::timings::peak_rss_bytes();
+    let results = info::run_results(config, embedder.as_deref(), strategies, comparisons);
     Ok(RunOutput { results, timings })
+}
+
+/// The run's chunkers, after checking that the run can be done (with an embedder when
+/// `has_embedder`).
+fn chunkers(config: &RunConfig, has_embedder: bool) -> Result<Vec<Box<dyn chunk::Chunker>>> {
+    check(config)?;
+    if !has_embedder && config.needs_embedder()? {
+        return Err(Error::Usage(
+            "this run needs an embedding model (a dense or hybrid retriever, or an embedding-based strategy), and none was opened".into(),
+        ));
+    }
+    config.strategies.iter().map(chunk::build).collect()
 }
 
 /// Stage 2: every chunk and question embedded through the cache, when the run has a model;
@@ -259,39 +264,6 @@ fn warn_when_k_takes_everything(config: &RunConfig, chunked: &[Chunked]) {
                 config.k
             );
         }
-    }
-}
-
-/// The embedder's identity as the results record it (`none` for a run that embedded nothing).
-fn embedder_info(embedder: Option<&dyn Embedder>, strategies: &[StrategyResults]) -> EmbedderInfo {
-    let Some(embedder) = embedder else {
-        return EmbedderInfo {
-            name: "none".into(),
-            id: "none".into(),
-            max_tokens: None,
-            backend: "none (no retriever or chunker of this run reads embeddings)".into(),
-            revision: String::new(),
-            pooling: String::new(),
-            dimension: 0,
-            query_prefix: String::new(),
-            document_prefix: String::new(),
-        };
-    };
-    let identity = embedder.identity();
-    EmbedderInfo {
-        name: embedder.name().to_string(),
-        id: embedder.id().to_string(),
-        max_tokens: identity.max_tokens,
-        backend: identity.backend,
-        revision: identity.revision,
-        pooling: identity.pooling,
-        dimension: strategies
-            .iter()
-            .map(|s| s.index.dimension)
-            .max()
-            .unwrap_or(0),
-        query_prefix: identity.query_prefix,
-        document_prefix: identity.document_prefix,
     }
 }
 
@@ -449,51 +421,5 @@ fn warn_when_truncated(
                 identity.name
             );
         }
-    }
-}
-
-/// What the run's retrieval was, when not the default.
-fn retrieval_info(config: &RunConfig) -> Option<RetrievalInfo> {
-    if config.plain_names() {
-        return None;
-    }
-    let reranks = config.setups.iter().any(|s| s.rerank);
-    let stage = config.rerank.as_ref().filter(|_| reranks);
-    Some(RetrievalInfo {
-        setups: config.setups.iter().map(Setup::label).collect(),
-        reranker: stage.map(|r| r.model.id().to_string()),
-        rerank_depth: stage.map(|r| r.depth),
-        budget_unit: "cl100k tokens".into(),
-    })
-}
-
-fn run_results(
-    config: &RunConfig,
-    embedder: Option<&dyn Embedder>,
-    strategies: Vec<StrategyResults>,
-    comparisons: Vec<Comparison>,
-) -> RunResults {
-    let dataset = &config.dataset;
-    RunResults {
-        schema_version: crate::results::SCHEMA_VERSION,
-        chunkbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        dataset: DatasetInfo {
-            name: dataset.name.clone(),
-            path: config.dataset_path.display().to_string(),
-            format: dataset.format,
-            documents: dataset.documents.len(),
-            questions: dataset.questions.len(),
-            corpora: dataset.corpora(),
-        },
-        embedder: embedder_info(embedder, &strategies),
-        k: config.k,
-        span_unit: "characters (Unicode code points)".into(),
-        found_share: config.found_share,
-        bootstrap_resamples: config.bootstrap,
-        bootstrap_seed: config.seed,
-        answer_models: config.answers.models(dataset.questions.len()),
-        retrieval: retrieval_info(config),
-        strategies,
-        comparisons,
     }
 }
