@@ -8,13 +8,14 @@
 //!
 //! - `bare ORT`: the `tokenizers` crate and one ONNX Runtime session, mean pooling by hand —
 //!   the floor of what the hardware does with this model;
-//! - `chunkbench`: `LocalModel::embed`, as `run` calls it (fastembed's session, pooling,
-//!   normalisation);
-//! - `chunkbench, N sessions`: the pipeline's parallel path, one session of 1 intra-op thread per
-//!   core with batches spread over them.
+//! - `chunkbench, 1 session × N threads`: `LocalModel::embed` as `run --sessions 1` calls it
+//!   (fastembed's session, pooling, normalisation);
+//! - `chunkbench, N sessions × 1 thread`: the same with one session per core, each batch split
+//!   between them (the default of `run`, `--sessions`/`--threads`).
 //!
-//! Each configuration runs `CHUNKBENCH_EMBED_ROUNDS` times (default 3), round-robin, best kept;
-//! batch sizes `CHUNKBENCH_EMBED_BATCHES` (default `16,32,64`).
+//! Each configuration runs `CHUNKBENCH_EMBED_ROUNDS` times (default 3), round-robin with the
+//! order rotating from round to round, best kept; batch sizes `CHUNKBENCH_EMBED_BATCHES`
+//! (default `16,32,64`); `CHUNKBENCH_EMBED_TEXTS=N` takes N of the texts, spread over the lengths.
 
 use std::path::Path;
 use std::time::Instant;
@@ -43,7 +44,19 @@ fn texts() -> Vec<String> {
         }
     }
     out.sort_by_key(|t| t.len());
-    out
+    // `CHUNKBENCH_EMBED_TEXTS=N`: N of them, evenly spread over the lengths.
+    match std::env::var("CHUNKBENCH_EMBED_TEXTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        Some(n) if n > 0 && n < out.len() => {
+            let step = out.len() as f64 / n as f64;
+            (0..n)
+                .map(|i| out[(i as f64 * step) as usize].clone())
+                .collect()
+        }
+        _ => out,
+    }
 }
 
 /// One ONNX Runtime session and the tokenizer, nothing else.
@@ -139,43 +152,38 @@ fn main() {
         .collect();
     let mut bare = Bare::new(&models_dir, cores);
     let tokens: usize = refs.chunks(64).map(|b| bare.embed(b)).sum(); // warm-up, and the count
-    let options = |threads| LocalOptions {
+    let options = |threads, sessions| LocalOptions {
         threads,
+        sessions,
         ..Default::default()
     };
-    let mut pipeline = LocalModel::bundled(&models_dir, options(cores)).unwrap();
-    let mut parallel: Vec<LocalModel> = (0..cores)
-        .map(|_| LocalModel::bundled(&models_dir, options(1)).unwrap())
-        .collect();
+    let mut pipeline = LocalModel::bundled(&models_dir, options(cores, 1)).unwrap();
+    let mut parallel = LocalModel::bundled(&models_dir, options(1, cores)).unwrap();
     println!(
         "{} texts, {tokens} model tokens (after truncation at 256), {cores} cores, best of {rounds}",
         refs.len()
     );
-    println!("| batch | bare ORT ({cores} threads) | chunkbench ({cores} threads) | chunkbench ({cores} sessions × 1 thread) | chunkbench ÷ bare |");
+    println!("| batch | bare ORT (1 session × {cores} threads) | chunkbench (1 session × {cores} threads) | chunkbench ({cores} sessions × 1 thread) | best chunkbench ÷ bare (tokens/s) |");
     println!("|---:|---:|---:|---:|---:|");
     for &batch in &batches {
         let mut best = [f64::INFINITY; 3];
-        for _ in 0..rounds {
-            let t = Instant::now();
-            refs.chunks(batch).for_each(|b| {
-                bare.embed(b);
-            });
-            best[0] = best[0].min(t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            refs.chunks(batch).for_each(|b| {
-                pipeline.embed(b).unwrap();
-            });
-            best[1] = best[1].min(t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            let groups: Vec<&[&str]> = refs.chunks(batch).collect();
-            std::thread::scope(|s| {
-                for (i, m) in parallel.iter_mut().enumerate() {
-                    let mine: Vec<&[&str]> =
-                        groups.iter().skip(i).step_by(cores).copied().collect();
-                    s.spawn(move || mine.iter().for_each(|b| drop(m.embed(b).unwrap())));
+        for round in 0..rounds {
+            for k in 0..3 {
+                let which = (k + round) % 3;
+                let t = Instant::now();
+                match which {
+                    0 => refs.chunks(batch).for_each(|b| {
+                        bare.embed(b);
+                    }),
+                    1 => refs
+                        .chunks(batch)
+                        .for_each(|b| drop(pipeline.embed(b).unwrap())),
+                    _ => refs
+                        .chunks(batch)
+                        .for_each(|b| drop(parallel.embed(b).unwrap())),
                 }
-            });
-            best[2] = best[2].min(t.elapsed().as_secs_f64());
+                best[which] = best[which].min(t.elapsed().as_secs_f64());
+            }
         }
         let rate = |s: f64| tokens as f64 / s;
         println!(

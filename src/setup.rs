@@ -48,6 +48,7 @@ pub fn embedder_spec(args: &ModelArgs) -> Result<EmbedderSpec> {
             document: args.document_prefix.clone(),
         },
         threads: args.threads,
+        sessions: args.sessions,
     })
 }
 

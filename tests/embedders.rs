@@ -20,6 +20,7 @@ fn spec(dir: Option<&Path>) -> EmbedderSpec {
         max_tokens: None,
         prefixes: Prefixes::default(),
         threads: 1,
+        sessions: 1,
     }
 }
 

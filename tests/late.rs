@@ -15,6 +15,7 @@ fn bundled() -> Box<dyn Embedder> {
         max_tokens: None,
         prefixes: Prefixes::default(),
         threads: 1,
+        sessions: 1,
     };
     open(&spec, &chunkbench::paths::models_dir(None))
         .unwrap_or_else(|e| panic!("{e} (models installed? `make models`)"))

@@ -171,9 +171,13 @@ pub struct ModelArgs {
     /// Embedding cache directory [default: ~/.cache/chunkbench/embeddings]
     #[arg(long, value_name = "DIR", env = "CHUNKBENCH_CACHE")]
     pub cache_dir: Option<PathBuf>,
-    /// ONNX Runtime intra-op threads (0 = all cores)
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// ONNX Runtime intra-op threads per session [default: cores / sessions]
+    #[arg(long, default_value_t = 0, value_name = "N", hide_default_value = true)]
     pub threads: usize,
+    /// ONNX Runtime sessions that embed parts of each batch in parallel [default: cores /
+    /// threads; one per core when neither is given]
+    #[arg(long, default_value_t = 0, value_name = "N", hide_default_value = true)]
+    pub sessions: usize,
     /// Texts per embedding batch
     #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub batch: u64,

@@ -99,10 +99,12 @@ fn write_shard(out: &Path, report: &ShardReport, quiet: bool) -> Result<()> {
     if !quiet {
         let chunks: usize = report.chunks.iter().map(|(_, n)| n).sum();
         println!(
-            "shard {}: {} documents chunked into {chunks} units and {} questions embedded in {:.1} s; the caches hold them. Next: `chunkbench cache merge` over every shard's caches, then the same command without --shard. Wrote {}",
+            "shard {}: chunked {} of {} documents into {chunks} units and embedded {} of {} questions in {:.1} s; the caches hold them. Next: `chunkbench cache merge` over every shard's caches, then the same command without --shard. Wrote {}",
             report.shard,
             report.documents,
+            report.dataset_documents,
             report.questions,
+            report.dataset_questions,
             report.timings.total_seconds,
             path.display()
         );

@@ -21,6 +21,7 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
                 max_tokens: None,
                 prefixes: Default::default(),
                 threads: 0,
+                sessions: 0,
             };
             Some(crate::embed::open(&spec, &models_dir)?)
         }

@@ -30,13 +30,55 @@ pub struct LocalOptions {
     pub pooling: Option<Pooling>,
     pub max_tokens: Option<usize>,
     pub prefixes: Prefixes,
-    /// ONNX Runtime intra-op threads (0: all cores).
+    /// ONNX Runtime intra-op threads per session (0: see [`ThreadSplit::resolve`]).
     pub threads: usize,
+    /// Sessions that embed parts of a batch in parallel (0: see [`ThreadSplit::resolve`]).
+    pub sessions: usize,
+}
+
+/// How a local model uses the cores: `sessions` ONNX Runtime sessions run parts of each batch in
+/// parallel, each with `threads` intra-op threads. Their product is the number of cores by
+/// default, so the model never runs more threads than there are cores; rayon's threads wait while
+/// it runs (the embedding stage), and chunkers that embed share it behind a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ThreadSplit {
+    pub sessions: usize,
+    pub threads: usize,
+}
+
+impl ThreadSplit {
+    /// The split for `--threads` and `--sessions` (0 = choose). With neither given: one session
+    /// per core, one thread each — measured fastest on 2 cores (`benches/embedding.rs`). With one
+    /// given, the other fills the cores.
+    pub fn resolve(threads: usize, sessions: usize) -> ThreadSplit {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        match (threads, sessions) {
+            (0, 0) => ThreadSplit {
+                sessions: cores,
+                threads: 1,
+            },
+            (t, 0) => ThreadSplit {
+                sessions: (cores / t).max(1),
+                threads: t,
+            },
+            (0, s) => ThreadSplit {
+                sessions: s,
+                threads: (cores / s).max(1),
+            },
+            (t, s) => ThreadSplit {
+                sessions: s,
+                threads: t,
+            },
+        }
+    }
 }
 
 /// A model directory loaded on ONNX Runtime.
 pub struct LocalModel {
-    model: TextEmbedding,
+    /// One ONNX Runtime session per parallel lane (the same graph), each with `split.threads`
+    /// intra-op threads.
+    models: Vec<TextEmbedding>,
+    split: ThreadSplit,
     /// The same tokenizer without truncation or padding, to count what the model would read.
     counter: tokenizers::Tokenizer,
     config: StConfig,
@@ -139,24 +181,27 @@ impl LocalModel {
         let tokenizer = tokenizer_files(dir, config.max_tokens)?;
         let digest = super::cache::sha256_hex(&onnx);
         let env = environment(&runtime_library(models_dir)?)?;
-        let mut opts = InitOptionsUserDefined::new()
-            .with_max_length(config.max_tokens)
-            .with_environment(env);
-        if options.threads > 0 {
-            opts = opts.with_intra_threads(options.threads);
-        }
-        let model = TextEmbedding::try_new_from_user_defined(
-            UserDefinedEmbeddingModel::new(onnx, tokenizer),
-            opts,
-        )
-        .map_err(|e| {
-            Error::Model(format!(
-                "cannot load the embedding model in {}: {}; the directory must hold an ONNX export of the model (model.onnx) and its tokenizer files: re-create it (`scripts/fetch-models.sh --force` for the bundled model)",
-                dir.display(),
-                e.to_string().trim_end_matches('.')
-            ))
-        })?;
-        let mut counter = model.tokenizer.clone();
+        let split = ThreadSplit::resolve(options.threads, options.sessions);
+        let models = (0..split.sessions)
+            .map(|_| {
+                let opts = InitOptionsUserDefined::new()
+                    .with_max_length(config.max_tokens)
+                    .with_environment(env.clone())
+                    .with_intra_threads(split.threads);
+                TextEmbedding::try_new_from_user_defined(
+                    UserDefinedEmbeddingModel::new(onnx.clone(), tokenizer.clone()),
+                    opts,
+                )
+                .map_err(|e| {
+                    Error::Model(format!(
+                        "cannot load the embedding model in {}: {}; the directory must hold an ONNX export of the model (model.onnx) and its tokenizer files: re-create it (`scripts/fetch-models.sh --force` for the bundled model)",
+                        dir.display(),
+                        e.to_string().trim_end_matches('.')
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut counter = models[0].tokenizer.clone();
         counter.with_padding(None);
         counter
             .with_truncation(None)
@@ -175,7 +220,8 @@ impl LocalModel {
             options.prefixes.id_suffix()
         );
         Ok(LocalModel {
-            model,
+            models,
+            split,
             counter,
             config,
             prefixes: options.prefixes,
@@ -183,6 +229,11 @@ impl LocalModel {
             name,
             digest,
         })
+    }
+
+    /// How the model uses the cores.
+    pub fn thread_split(&self) -> ThreadSplit {
+        self.split
     }
 
     /// Where each setting came from (for `--verbose`-style notes).
@@ -338,10 +389,31 @@ impl LocalModel {
     /// The model's token vectors for `texts`, one output per batch the runtime ran.
     fn token_outputs(&mut self, texts: &[&str]) -> Result<Vec<TokenOutput>> {
         let fail = |e: String| Error::Model(format!("embedding failed ({}): {e}", self.name));
-        let output = self
-            .model
-            .transform(texts, Some(texts.len().max(1)))
-            .map_err(|e| fail(e.to_string()))?;
+        // Contiguous parts, one per session (texts come sorted by length, so parts pad alike);
+        // the same batch always splits the same way.
+        let part = texts.len().div_ceil(self.models.len()).max(1);
+        let outputs: Vec<_> = std::thread::scope(|scope| {
+            let running: Vec<_> = self
+                .models
+                .iter_mut()
+                .zip(texts.chunks(part))
+                .map(|(model, part)| scope.spawn(move || model.transform(part, Some(part.len()))))
+                .collect();
+            running
+                .into_iter()
+                .map(|h| h.join().expect("an embedding session panicked"))
+                .collect()
+        });
+        let mut outs = Vec::new();
+        for output in outputs {
+            outs.extend(self.unpack(output.map_err(|e| fail(e.to_string()))?)?);
+        }
+        Ok(outs)
+    }
+
+    /// The token vectors and masks of one session's output.
+    fn unpack(&self, output: fastembed::EmbeddingOutput) -> Result<Vec<TokenOutput>> {
+        let fail = |e: String| Error::Model(format!("embedding failed ({}): {e}", self.name));
         let mut outs = Vec::new();
         for batch in output.into_raw() {
             let value = batch
@@ -382,8 +454,7 @@ impl LocalModel {
             let [b, seq, dim] = out.shape;
             for i in 0..b {
                 let text = texts.next().copied().unwrap_or_default();
-                let enc = self
-                    .model
+                let enc = self.models[0]
                     .tokenizer
                     .encode(text, true)
                     .map_err(|e| Error::Model(format!("tokenizer of {}: {e}", self.name)))?;

@@ -41,8 +41,10 @@ pub struct EmbedderSpec {
     pub pooling: Option<Pooling>,
     pub max_tokens: Option<usize>,
     pub prefixes: Prefixes,
-    /// ONNX Runtime intra-op threads (local models; 0: all cores).
+    /// ONNX Runtime intra-op threads per session, and sessions in parallel (local models; 0:
+    /// chosen, see [`super::local::ThreadSplit::resolve`]).
     pub threads: usize,
+    pub sessions: usize,
 }
 
 /// Resolves `--embed-model`: an existing directory, else a name under the models directory.
@@ -82,6 +84,7 @@ pub fn open(spec: &EmbedderSpec, models_dir: &Path) -> Result<Box<dyn Embedder>>
         max_tokens: spec.max_tokens,
         prefixes: spec.prefixes.clone(),
         threads: spec.threads,
+        sessions: spec.sessions,
     };
     Ok(match &spec.backend {
         Backend::Local(None) => Box::new(LocalModel::bundled(models_dir, options)?),

@@ -194,5 +194,5 @@ mod tests {
         assert_eq!(pinned, PINNED);
     }
 
-    const PINNED: [usize; 8] = [0, 0, 0, 0, 0, 0, 0, 0];
+    const PINNED: [usize; 8] = [2, 2, 0, 1, 1, 2, 0, 1];
 }

@@ -222,3 +222,70 @@ fn concurrent_writers_do_not_corrupt() {
     let len = std::fs::metadata(c.path()).unwrap().len() as usize;
     assert_eq!(len, HEADER + total * record_len(dim));
 }
+
+#[test]
+fn merge_appends_what_is_missing_in_key_order_and_leaves_the_source_alone() {
+    let (a, b, into) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    write(a.path(), &["x", "y"], 4, 0);
+    write(b.path(), &["y", "z"], 4, 10);
+    let name = |d: &Path| EmbeddingCache::open(d, "m").unwrap().path().to_path_buf();
+    let (src_a, src_b) = (name(a.path()), name(b.path()));
+    let dst = into.path().join(src_a.file_name().unwrap());
+    let before = std::fs::read(&src_a).unwrap();
+    let m = merge_file(&src_a, &dst).unwrap();
+    assert_eq!((m.added, m.present), (2, 0));
+    let m = merge_file(&src_b, &dst).unwrap();
+    // "y" is already there (from a): the first copy is kept.
+    assert_eq!((m.added, m.present), (1, 1));
+    assert_eq!(
+        std::fs::read(&src_a).unwrap(),
+        before,
+        "the source is only read"
+    );
+    let again = merge_file(&src_b, &dst).unwrap();
+    assert_eq!((again.added, again.present), (0, 2));
+
+    let mut merged = EmbeddingCache::open(into.path(), "m").unwrap();
+    assert!(merged.warnings().is_empty(), "{:?}", merged.warnings());
+    assert_eq!(merged.len(), 3);
+    for (text, seed) in [("x", 0), ("y", 1), ("z", 11)] {
+        let k = merged.key(text);
+        assert_eq!(
+            bits(&merged.get(&k).unwrap()),
+            bits(&vector(seed, 4)),
+            "{text}"
+        );
+    }
+    // A file that is not a cache is refused, naming it.
+    let junk = a.path().join("junk.v2.bin");
+    std::fs::write(&junk, b"not a cache file at all, no header").unwrap();
+    let e = merge_file(&junk, &dst).unwrap_err().to_string();
+    assert!(
+        e.contains("junk.v2.bin") && e.contains("not an embedding cache"),
+        "{e}"
+    );
+}
+
+#[test]
+fn merge_refuses_another_dimension() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write(a.path(), &["x"], 4, 0);
+    write(b.path(), &["y"], 3, 0);
+    let src = EmbeddingCache::open(a.path(), "m")
+        .unwrap()
+        .path()
+        .to_path_buf();
+    let dst = EmbeddingCache::open(b.path(), "m")
+        .unwrap()
+        .path()
+        .to_path_buf();
+    let e = merge_file(&src, &dst).unwrap_err().to_string();
+    assert!(
+        e.contains("dimension 4") && e.contains("dimension 3"),
+        "{e}"
+    );
+}

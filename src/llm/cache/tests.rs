@@ -154,3 +154,38 @@ fn cost_line() {
         "12 model calls (3 from the cache), 900 prompt + 40 completion tokens, 1.5 s of model time, 0 fallbacks — openai:http://h/v1:m"
     );
 }
+
+#[test]
+fn merge_appends_missing_answers_and_drops_corrupt_lines() {
+    let (a, b, into) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let src_a = put_all(a.path(), 0..3);
+    let src_b = put_all(b.path(), 2..5);
+    // Corrupt one line in the middle of b: it is left out and reported, the rest merges.
+    let mut bytes = std::fs::read(&src_b).unwrap();
+    let second = bytes.iter().position(|&c| c == b'\n').unwrap() + 1;
+    bytes[second + 20] ^= 1;
+    std::fs::write(&src_b, &bytes).unwrap();
+    let dst = into.path().join(src_a.file_name().unwrap());
+    let m = merge_file(&src_a, &dst).unwrap();
+    assert_eq!((m.added, m.present), (3, 0));
+    let m = merge_file(&src_b, &dst).unwrap();
+    assert_eq!((m.added, m.present), (1, 1), "{:?}", m.warnings);
+    assert_eq!(m.warnings.len(), 1);
+    assert!(
+        m.warnings[0].contains("fails its checksum"),
+        "{:?}",
+        m.warnings
+    );
+    assert_eq!(
+        std::fs::read(&src_b).unwrap(),
+        bytes,
+        "the source is only read"
+    );
+    let c = LlmCache::open(into.path(), "m").unwrap();
+    assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    assert_holds(&c, &[0, 1, 2, 4], &[3]);
+}
