@@ -99,7 +99,7 @@ fn measure_gains_of_written_and_mismatched_questions() {
             .unwrap();
         mismatched.push(gain(&llm, &q.text, &other.excerpts[0].text).unwrap());
     }
-    for t in [0.05, 0.1, 0.15, 0.2, 0.25, 0.3] {
+    for t in [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5] {
         let kept = matched.iter().filter(|&&g| g >= t).count();
         let wrong = mismatched.iter().filter(|&&g| g >= t).count();
         eprintln!(

@@ -20,7 +20,7 @@ pub(crate) fn number(s: &str) -> Result<f64, String> {
 pub(crate) fn nats(s: &str) -> Result<f64, String> {
     match number(s)? {
         x if x.is_finite() => Ok(x),
-        _ => Err("must be a finite number of nats per token, e.g. 0.15".into()),
+        _ => Err("must be a finite number of nats per token, e.g. 0.3".into()),
     }
 }
 
