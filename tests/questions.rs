@@ -46,7 +46,10 @@ fn a_matching_question_raises_its_excerpts_likelihood_and_an_unrelated_one_does_
     .unwrap();
     eprintln!("gain: matching {good:.3}, unrelated {unrelated:.3} nats/token");
     assert!(good >= DEFAULT_MIN_GAIN, "matching question: {good}");
-    assert!(unrelated < DEFAULT_MIN_GAIN, "unrelated question: {unrelated}");
+    assert!(
+        unrelated < DEFAULT_MIN_GAIN,
+        "unrelated question: {unrelated}"
+    );
     // Scores are deterministic and cached: the same again, without a model call.
     let calls = llm.cost().calls;
     assert_eq!(

@@ -12,16 +12,59 @@
 /// Nouns that name a document or a part of one; after "this"/"these" they point at a
 /// document the reader of a corpus-wide question cannot know.
 const DOCUMENT_NOUNS: &[&str] = &[
-    "study", "studies", "paper", "text", "passage", "article", "document", "excerpt", "sentence",
-    "paragraph", "section", "chapter", "report", "email", "thread", "letter", "note", "notes",
-    "statement", "survey", "research", "analysis", "book", "story", "post", "page", "snippet",
-    "context", "author", "authors", "writer", "source", "material", "reading", "extract",
+    "study",
+    "studies",
+    "paper",
+    "text",
+    "passage",
+    "article",
+    "document",
+    "excerpt",
+    "sentence",
+    "paragraph",
+    "section",
+    "chapter",
+    "report",
+    "email",
+    "thread",
+    "letter",
+    "note",
+    "notes",
+    "statement",
+    "survey",
+    "research",
+    "analysis",
+    "book",
+    "story",
+    "post",
+    "page",
+    "snippet",
+    "context",
+    "author",
+    "authors",
+    "writer",
+    "source",
+    "material",
+    "reading",
+    "extract",
 ];
 
 /// Nouns that point at an unnamed document even after "the" ("the text", "the author").
 const THE_NOUNS: &[&str] = &[
-    "text", "passage", "excerpt", "sentence", "paragraph", "snippet", "author", "authors",
-    "writer", "article", "study", "paper", "extract", "given",
+    "text",
+    "passage",
+    "excerpt",
+    "sentence",
+    "paragraph",
+    "snippet",
+    "author",
+    "authors",
+    "writer",
+    "article",
+    "study",
+    "paper",
+    "extract",
+    "given",
 ];
 
 /// Phrases that refer to the document the question was written from.
@@ -141,22 +184,38 @@ mod tests {
 
     #[test]
     fn a_good_question_passes_every_filter() {
-        let q = "How long does it take for a revoked Kestrel agent to be refused by every hub node?";
+        let q =
+            "How long does it take for a revoked Kestrel agent to be refused by every hub node?";
         assert_eq!(self_reference(q), None);
         assert_eq!(quotes_excerpt(q, EXCERPT), None);
         assert_eq!(not_single(q), None);
         // Naming a document is fine.
-        assert_eq!(self_reference("What does the Kestrel manual say about Raft disks?"), None);
+        assert_eq!(
+            self_reference("What does the Kestrel manual say about Raft disks?"),
+            None
+        );
     }
 
     #[test]
     fn self_referential_questions_are_caught() {
         for (q, why) in [
-            ("What are the implications of this study's findings on prevention?", "this study"),
-            ("According to the passage, how are agents revoked?", "the passage"),
-            ("What does the author recommend for the Raft log?", "the author"),
+            (
+                "What are the implications of this study's findings on prevention?",
+                "this study",
+            ),
+            (
+                "According to the passage, how are agents revoked?",
+                "the passage",
+            ),
+            (
+                "What does the author recommend for the Raft log?",
+                "the author",
+            ),
             ("Which list is mentioned in the text?", "the text"),
-            ("What is the revocation delay described above?", "described above"),
+            (
+                "What is the revocation delay described above?",
+                "described above",
+            ),
         ] {
             assert_eq!(self_reference(q).as_deref(), Some(why), "{q}");
         }
@@ -164,7 +223,8 @@ mod tests {
 
     #[test]
     fn a_question_quoting_its_excerpt_is_caught() {
-        let q = "Does revoking an agent add its certificate serial to the cluster's revocation list, \
+        let q =
+            "Does revoking an agent add its certificate serial to the cluster's revocation list, \
                  which is replicated through Raft and takes effect on all hub nodes?";
         let share = quotes_excerpt(q, EXCERPT).expect("quotes its excerpt");
         assert!(share > 0.6, "{share}");

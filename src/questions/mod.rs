@@ -180,7 +180,10 @@ fn attempt(
         reason: None,
     };
     let Some(pick) = prompts::select(llm, &doc.text, sents)? else {
-        a.drop(Filter::Selection, "the model's sentence choice could not be parsed");
+        a.drop(
+            Filter::Selection,
+            "the model's sentence choice could not be parsed",
+        );
         return Ok(a);
     };
     let span = sents[pick];
@@ -209,9 +212,15 @@ pub fn decide(a: &mut Attempt, settings: &Settings) {
         return;
     };
     if !grounded(&q, &e) {
-        a.drop(Filter::Ungrounded, "shares no content word with its excerpt");
+        a.drop(
+            Filter::Ungrounded,
+            "shares no content word with its excerpt",
+        );
     } else if let Some(p) = filters::self_reference(&q) {
-        a.drop(Filter::SelfReference, format!("points at an unnamed document: \"{p}\""));
+        a.drop(
+            Filter::SelfReference,
+            format!("points at an unnamed document: \"{p}\""),
+        );
     } else if let Some(share) = filters::quotes_excerpt(&q, &e) {
         a.drop(
             Filter::QuotesExcerpt,
@@ -257,7 +266,11 @@ fn drop_duplicates(attempts: &mut [Attempt], embed: &mut EmbedFn, dedup: f64) ->
     let mut kept: Vec<usize> = Vec::new();
     for (k, &i) in live.iter().enumerate() {
         let twin = kept.iter().find_map(|&j: &usize| {
-            let c: f32 = vectors[k].iter().zip(vectors[j].iter()).map(|(a, b)| a * b).sum();
+            let c: f32 = vectors[k]
+                .iter()
+                .zip(vectors[j].iter())
+                .map(|(a, b)| a * b)
+                .sum();
             (f64::from(c) >= dedup).then_some((j, c))
         });
         match twin {
@@ -355,7 +368,11 @@ mod tests {
                        revocation list, which takes effect on all hub nodes?";
         assert_eq!(verdict(quoting, 0.9, Some(1)), Some(Filter::QuotesExcerpt));
         assert_eq!(
-            verdict("What is a revoked agent and how is the list replicated?", 0.6, Some(1)),
+            verdict(
+                "What is a revoked agent and how is the list replicated?",
+                0.6,
+                Some(1)
+            ),
             Some(Filter::NotSingle)
         );
         assert_eq!(verdict(good, 0.05, Some(1)), Some(Filter::Answerability));

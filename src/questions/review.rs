@@ -46,7 +46,12 @@ pub fn sheet(report: &Report) -> String {
     let _ = writeln!(s, "\n## Kept ({})\n", report.kept);
     for (n, a) in report.attempts.iter().filter(|a| a.kept).enumerate() {
         let _ = writeln!(s, "{}. **{}**", n + 1, a.question.as_deref().unwrap_or(""));
-        let _ = writeln!(s, "   - excerpt ({}): {}", a.doc, quote(a.excerpt.as_deref()));
+        let _ = writeln!(
+            s,
+            "   - excerpt ({}): {}",
+            a.doc,
+            quote(a.excerpt.as_deref())
+        );
         let _ = writeln!(s, "   - {}", scores(a));
     }
     let _ = writeln!(
@@ -67,7 +72,12 @@ pub fn sheet(report: &Report) -> String {
             let q = a.question.as_deref().or(a.raw.as_deref()).unwrap_or("—");
             let _ = writeln!(s, "- {}", one_line(q));
             let _ = writeln!(s, "  - reason: {}", a.reason.as_deref().unwrap_or(""));
-            let _ = writeln!(s, "  - excerpt ({}): {}", a.doc, quote(a.excerpt.as_deref()));
+            let _ = writeln!(
+                s,
+                "  - excerpt ({}): {}",
+                a.doc,
+                quote(a.excerpt.as_deref())
+            );
         }
         s.push('\n');
     }

@@ -82,9 +82,15 @@ mod tests {
     #[test]
     fn a_specific_question_finds_its_excerpt_and_a_vague_one_does_not() {
         let docs = vec![
-            doc("a", "The Raft log of a hub node needs an fsync latency below 10 ms."),
+            doc(
+                "a",
+                "The Raft log of a hub node needs an fsync latency below 10 ms.",
+            ),
             doc("b", "Expense reports are due within 30 days of travel."),
-            doc("c", "Agents are revoked through the certificate revocation list."),
+            doc(
+                "c",
+                "Agents are revoked through the certificate revocation list.",
+            ),
         ];
         let search = CorpusSearch::new(&docs).unwrap();
         let excerpt = Span::new(0, docs[0].text.len());
@@ -92,7 +98,10 @@ mod tests {
             search.rank("What fsync latency does the Raft log need?", 0, excerpt),
             Some(1)
         );
-        assert_eq!(search.rank("Where are expense reports due?", 0, excerpt), None);
+        assert_eq!(
+            search.rank("Where are expense reports due?", 0, excerpt),
+            None
+        );
         let b = Span::new(0, docs[1].text.len());
         assert_eq!(search.rank("When are expense reports due?", 1, b), Some(1));
     }
