@@ -292,7 +292,8 @@ sentence answers. Filters, in order, the first failing one drops the question:
   answerability          reading the question raises the model's per-token log-probability of the
                          excerpt by less than --min-gain nats/token
   specificity            the excerpt is not in the --top N of a BM25 search over the whole corpus
-                         (corpus cut by recursive:size=256,splitter=markdown); --no-specificity
+                         (the documents written, cut by recursive:size=256,splitter=markdown);
+                         --no-specificity turns it off
   duplicate              cosine >= --dedup to an earlier kept question (all-MiniLM-L6-v2)
 Writes OUT/documents/, OUT/questions.jsonl (code-point offsets), OUT/generation.json (counts per
 filter, cost, and every attempt with its scores and the filter that decided) and OUT/review.md (the

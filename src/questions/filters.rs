@@ -3,7 +3,7 @@
 //! give its answer away, and must ask one thing.
 //!
 //! - [`self_reference`]: it points at an unnamed document ("this study", "the text", "the author",
-//!   "according to the passage").
+//!   "according to the passage", "What date is this?").
 //! - [`quotes_excerpt`]: most of the excerpt's words appear in it verbatim, in runs of at least
 //!   [`QUOTE_RUN`] words (a question that quotes its answer).
 //! - [`not_single`]: it is not one question (a quoted question inside it, "the answer to this
@@ -104,6 +104,10 @@ pub fn self_reference(question: &str) -> Option<String> {
         if pointing {
             return Some(format!("{det} {noun}"));
         }
+    }
+    // "What date is this?": a bare demonstrative at the end points at the unseen document.
+    if let Some(last) = w.last().filter(|l| matches!(l.as_str(), "this" | "these")) {
+        return Some(format!("{last}?"));
     }
     let lower = w.join(" ");
     PHRASES
