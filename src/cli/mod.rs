@@ -324,14 +324,31 @@ pub enum QuestionsCommand {
 const QUESTIONS_HELP: &str = "\
 For each document, passages evenly spread over it: the model picks the sentence of a passage that
 states the most specific fact (the gold excerpt, an exact span), then writes a question that the
-sentence answers. Questions without a '?', too short, or sharing no content word with their
-excerpt are dropped and counted; near-duplicates (cosine >= --dedup, all-MiniLM-L6-v2) too. Writes
-OUT/documents/, OUT/questions.jsonl (code-point offsets) and OUT/generation.json (counts, cost).
+sentence answers. Filters, in order, the first failing one drops the question:
+  unusable, ungrounded   no '?', under 4 words, or no content word shared with the excerpt
+  self_reference         points at an unnamed document (\"this study\", \"the text\", \"the author\")
+  quotes_excerpt         most of the excerpt verbatim; not_single: not one question
+  answerability          reading the question raises the model's per-token log-probability of the
+                         excerpt by less than --min-gain nats/token
+  specificity            the excerpt is not in the --top N of a BM25 search over the whole corpus
+                         (the documents written, cut by recursive:size=256,splitter=markdown);
+                         --no-specificity turns it off
+  duplicate              cosine >= --dedup to an earlier kept question (all-MiniLM-L6-v2)
+Writes OUT/documents/, OUT/questions.jsonl (code-point offsets), OUT/generation.json (counts per
+filter, cost, and every attempt with its scores and the filter that decided) and OUT/review.md (the
+kept questions with their excerpts and a sample of the dropped ones, to skim).
 
 Examples:
   chunkbench questions generate my-docs/ --out my-dataset
   chunkbench questions generate datasets/larkspur --doc kestrel-manual --doc oncall-faq --out /tmp/gen
   chunkbench questions generate my-docs/ --llm-url http://127.0.0.1:8080/v1 --out my-dataset";
+
+/// `--prompt` of `questions generate`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuestionPrompt {
+    FewShot,
+    Plain,
+}
 
 #[derive(Args, Debug)]
 pub struct QuestionsArgs {
@@ -349,6 +366,19 @@ pub struct QuestionsArgs {
     /// Drop a question at least this similar (cosine) to an earlier one
     #[arg(long, default_value_t = 0.9, value_name = "COSINE", value_parser = cosine)]
     pub dedup: f64,
+    /// Keep a question only if reading it raises the model's mean log-probability of its excerpt
+    /// by at least this much (nats per token)
+    #[arg(long, default_value_t = crate::questions::answerability::DEFAULT_MIN_GAIN, value_name = "NATS", value_parser = nats)]
+    pub min_gain: f64,
+    /// Keep a question only if its excerpt is in the top N of a BM25 search over the whole corpus
+    #[arg(long, default_value_t = crate::questions::specificity::DEFAULT_TOP, value_name = "N", value_parser = at_least_one)]
+    pub top: usize,
+    /// Skip the specificity check (--top)
+    #[arg(long)]
+    pub no_specificity: bool,
+    /// How the question is asked for: after worked examples of good questions, or the instruction alone
+    #[arg(long, value_enum, default_value_t = QuestionPrompt::FewShot, value_name = "PROMPT")]
+    pub prompt: QuestionPrompt,
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,

@@ -17,6 +17,13 @@ pub(crate) fn number(s: &str) -> Result<f64, String> {
     s.parse::<f64>().map_err(|e| e.to_string())
 }
 
+pub(crate) fn nats(s: &str) -> Result<f64, String> {
+    match number(s)? {
+        x if x.is_finite() => Ok(x),
+        _ => Err("must be a finite number of nats per token, e.g. 0.3".into()),
+    }
+}
+
 pub(crate) fn share(s: &str) -> Result<f64, String> {
     match number(s)? {
         x if x > 0.0 && x <= 1.0 => Ok(x),

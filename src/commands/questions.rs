@@ -3,8 +3,9 @@
 use crate::cli::QuestionsArgs;
 use crate::dataset::Document;
 use crate::error::{Error, Result};
-use crate::questions::Report;
+use crate::questions::prompts::Prompt;
 use crate::questions::{generate as generate_questions, load_corpus, write_dataset, Settings};
+use crate::questions::{Filter, Report};
 use crate::setup::{given_dir, open_embedder, open_llm};
 
 pub fn generate(args: QuestionsArgs) -> Result<i32> {
@@ -22,6 +23,12 @@ pub fn generate(args: QuestionsArgs) -> Result<i32> {
     let settings = Settings {
         per_doc: args.per_doc,
         dedup: args.dedup,
+        min_gain: args.min_gain,
+        top: (!args.no_specificity).then_some(args.top),
+        prompt: match args.prompt {
+            crate::cli::QuestionPrompt::FewShot => Prompt::FewShot,
+            crate::cli::QuestionPrompt::Plain => Prompt::Plain,
+        },
         ..Settings::default()
     };
     let batch = crate::setup::embed_batch(&args.model);
@@ -62,14 +69,20 @@ fn chosen_documents(args: &QuestionsArgs) -> Result<Vec<Document>> {
 }
 
 fn print_report(args: &QuestionsArgs, report: &Report) {
+    let dropped: Vec<String> = Filter::ALL
+        .iter()
+        .filter(|f| report.dropped.get(**f) > 0)
+        .map(|f| format!("{} {}", report.dropped.get(*f), f.name()))
+        .collect();
+    let dropped = match dropped.is_empty() {
+        true => "none".to_string(),
+        false => dropped.join(", "),
+    };
     println!(
-        "{} documents, {} attempts: {} questions kept; dropped {} (unusable sentence choice), {} (unverified question), {} (near-duplicates).\nLanguage model: {}\nWrote {}/documents/, questions.jsonl and generation.json; check with `chunkbench dataset validate {}`",
+        "{} documents, {} attempts: {} questions kept; dropped: {dropped}.\nLanguage model: {}\nWrote {}/documents/, questions.jsonl, generation.json (every attempt) and review.md; check with `chunkbench dataset validate {}`",
         report.documents,
         report.attempted,
         report.kept,
-        report.dropped_bad_selection,
-        report.dropped_unverified,
-        report.dropped_duplicates,
         report.cost,
         args.out.display(),
         args.out.display()
