@@ -2,14 +2,11 @@
 //! installed by `make models`): a question that its excerpt answers raises the excerpt's
 //! likelihood by more than the default threshold, a question about something else does not.
 //!
-//! `cargo test --release --test questions -- --ignored --nocapture` also prints the measurement
-//! behind the default threshold: the gains of the bundled dataset's hand-written questions with
-//! their own excerpt and with the excerpt of another question of another document.
+//! The measurement behind the default threshold is `cargo bench --bench answerability`.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use chunkbench::dataset::RawDataset;
 use chunkbench::llm::local::{default_model_path, LocalLlm};
 use chunkbench::llm::{CachedLlm, Llm, LlmCache};
 use chunkbench::questions::answerability::{gain, DEFAULT_MIN_GAIN};
@@ -20,10 +17,6 @@ fn model(cache: Option<&Path>) -> CachedLlm {
     let llm: Arc<dyn Llm> = LocalLlm::load(&path, 1).expect("the model loads");
     let cache = cache.map(|c| Arc::new(LlmCache::open(c, llm.id()).unwrap()));
     CachedLlm::new(llm, cache)
-}
-
-fn larkspur() -> RawDataset {
-    RawDataset::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/larkspur")).unwrap()
 }
 
 #[test]
@@ -62,55 +55,4 @@ fn a_matching_question_raises_its_excerpts_likelihood_and_an_unrelated_one_does_
         good
     );
     assert_eq!(llm.cost().calls, calls);
-}
-
-fn quantiles(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-    format!(
-        "n={} min {:.3} p10 {:.3} p25 {:.3} median {:.3} p75 {:.3} p90 {:.3} max {:.3}",
-        v.len(),
-        q(0.0),
-        q(0.1),
-        q(0.25),
-        q(0.5),
-        q(0.75),
-        q(0.9),
-        q(1.0)
-    )
-}
-
-/// The measurement behind [`DEFAULT_MIN_GAIN`] (slow: two model reads per pair).
-#[test]
-#[ignore]
-fn measure_gains_of_written_and_mismatched_questions() {
-    let llm = model(Some(&chunkbench::paths::llm_cache_dir()));
-    let ds = larkspur();
-    let qs: Vec<_> = ds
-        .questions
-        .iter()
-        .filter(|q| q.excerpts.len() == 1)
-        .collect();
-    let n = qs.len();
-    let (mut matched, mut mismatched) = (Vec::new(), Vec::new());
-    for (i, q) in qs.iter().enumerate() {
-        matched.push(gain(&llm, &q.text, &q.excerpts[0].text).unwrap());
-        // The excerpt of the question half the set away, from another document.
-        let other = (0..n)
-            .map(|k| qs[(i + n / 2 + k) % n])
-            .find(|o| o.excerpts[0].doc != q.excerpts[0].doc)
-            .unwrap();
-        mismatched.push(gain(&llm, &q.text, &other.excerpts[0].text).unwrap());
-    }
-    for t in [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5] {
-        let kept = matched.iter().filter(|&&g| g >= t).count();
-        let wrong = mismatched.iter().filter(|&&g| g >= t).count();
-        eprintln!(
-            "threshold {t:.2}: keeps {kept}/{n} written questions with their excerpt, \
-             {wrong}/{n} with another document's excerpt"
-        );
-    }
-    eprintln!("matched:    {}", quantiles(matched));
-    eprintln!("mismatched: {}", quantiles(mismatched));
-    eprintln!("{}", llm.cost());
 }

@@ -182,6 +182,11 @@ impl LocalModel {
         let digest = super::cache::sha256_hex(&onnx);
         let env = environment(&runtime_library(models_dir)?)?;
         let split = ThreadSplit::resolve(options.threads, options.sessions);
+        // The sessions run on threads of their own, which may be started from a rayon worker
+        // (a chunker embedding under the embedder's lock): the tokenizer must not wait for rayon's
+        // pool there, whose other workers can be waiting for that lock. Batches are tokenised on
+        // the session's thread; the sessions are the parallelism.
+        tokenizers::utils::parallelism::set_parallelism(false);
         let models = (0..split.sessions)
             .map(|_| {
                 let opts = InitOptionsUserDefined::new()
@@ -297,8 +302,9 @@ impl Embedder for LocalModel {
     }
 
     fn count_tokens(&self, texts: &[&str]) -> Vec<usize> {
+        use rayon::prelude::*;
         texts
-            .iter()
+            .par_iter()
             .map(|t| self.counter.encode(*t, true).map_or(0, |e| e.len()))
             .collect()
     }

@@ -17,6 +17,13 @@ pub struct Timings {
     /// cl100k tokens of the texts embedded (before the model's truncation).
     pub embedded_tokens: usize,
     pub embed_tokens_per_second: f64,
+    /// The model's own tokens of the texts embedded, after its truncation (what it computed on;
+    /// absent for an embedder without a local tokenizer), and their rate over the stage's wall
+    /// time: comparable with `cargo bench --bench embedding`'s bare ONNX Runtime figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedded_model_tokens: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed_model_tokens_per_second: Option<f64>,
     pub score_seconds: f64,
     /// Wall time of the model-based answer metrics (0 when none ran).
     #[serde(default)]

@@ -149,6 +149,14 @@ fn embed_texts(
         }
     }
     let missing_tokens: usize = missing.par_iter().map(|t| cl100k_tokens(t)).sum();
+    let max_tokens = embedder.identity().max_tokens;
+    let model_tokens: Option<usize> = max_tokens.map(|max| {
+        embedder
+            .count_tokens(&missing)
+            .into_iter()
+            .map(|n| n.min(max))
+            .sum()
+    });
     let cached_distinct = distinct.len() - missing.len();
     progress.note(&format!(
         "embedding: {} texts, {} distinct, {cached_distinct} already in the cache; {} to embed ({missing_tokens} cl100k tokens)",
@@ -170,10 +178,13 @@ fn embed_texts(
     timings.embedded_tokens = missing_tokens;
     timings.embedded_texts = new_total.unwrap_or(0);
     timings.cached_texts = cached_distinct;
-    timings.embed_tokens_per_second = match seconds > 0.0 {
-        true => missing_tokens as f64 / seconds,
+    let rate = |tokens: usize| match seconds > 0.0 {
+        true => tokens as f64 / seconds,
         false => 0.0,
     };
+    timings.embed_tokens_per_second = rate(missing_tokens);
+    timings.embedded_model_tokens = model_tokens;
+    timings.embed_model_tokens_per_second = model_tokens.map(rate);
     Ok(vectors)
 }
 
