@@ -138,15 +138,26 @@ fn main() {
         );
         return;
     }
-    let texts = texts();
+    // `cargo test --all-targets` runs bench targets without `--bench`: a smoke run of a few
+    // texts then.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let mut texts = texts();
+    if smoke {
+        texts.truncate(6);
+    }
     let refs: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let rounds: usize = std::env::var("CHUNKBENCH_EMBED_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
+    let rounds: usize = match smoke {
+        true => 1,
+        false => std::env::var("CHUNKBENCH_EMBED_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(3),
+    };
     let batches: Vec<usize> = std::env::var("CHUNKBENCH_EMBED_BATCHES")
-        .unwrap_or_else(|_| "16,32,64".into())
+        .ok()
+        .filter(|_| !smoke)
+        .unwrap_or_else(|| "16,32,64".into())
         .split(',')
         .filter_map(|b| b.trim().parse().ok())
         .collect();

@@ -43,7 +43,11 @@ fn main() {
         println!("retrieval_scale: bench");
         return;
     }
-    let (chunks, questions, dim) = sizes();
+    // `cargo test --all-targets` runs bench targets without `--bench`: a small smoke run then.
+    let (chunks, questions, dim) = match std::env::args().any(|a| a == "--bench") {
+        true => sizes(),
+        false => (5_003, 70, 384),
+    };
     let threads = rayon::current_num_threads();
     println!("dense retrieval: {chunks} chunks x {questions} questions x {dim} dimensions, top 10, {threads} threads");
     let t = Instant::now();
