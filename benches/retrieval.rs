@@ -9,6 +9,9 @@
 //!
 //! `cargo bench --bench retrieval`. The 1M × 10k scale figure is `benches/retrieval_scale.rs`.
 
+mod common;
+
+use common::unit_vectors;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use chunkbench::retrieve::dense::DenseIndex;
@@ -16,25 +19,6 @@ use chunkbench::retrieve::{Corpus, Query};
 use chunkbench::score::bootstrap::{paired, Resamples};
 use chunkbench::score::ranges::Range;
 use chunkbench::score::{rank::rank_scores, span::precision_omega, span::retrieval_scores};
-
-/// Deterministic pseudo-random unit vectors (xorshift).
-fn unit_vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut x = seed.max(1);
-    (0..n)
-        .map(|_| {
-            let mut v: Vec<f32> = (0..dim)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-                })
-                .collect();
-            chunkbench::embed::normalise(&mut v);
-            v
-        })
-        .collect()
-}
 
 fn dense(c: &mut Criterion) {
     let (chunks, questions, dim) = (20_000, 256, 384);

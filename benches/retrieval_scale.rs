@@ -6,7 +6,11 @@
 //! one at a time (the unblocked path), checks they get the same results bit for bit, and prints the
 //! speed-up. Sizes: `CHUNKBENCH_SCALE=CHUNKSxQUESTIONSxDIM` (e.g. `100000x1000x384`).
 
+mod common;
+
 use std::time::Instant;
+
+use common::unit_vectors;
 
 use chunkbench::retrieve::dense::DenseIndex;
 
@@ -17,25 +21,6 @@ fn sizes() -> (usize, usize, usize) {
         [c, q, d] if c > 0 && q > 0 && d > 0 => (c, q, d),
         _ => panic!("CHUNKBENCH_SCALE={spec:?}: write CHUNKSxQUESTIONSxDIM, e.g. 100000x1000x384"),
     }
-}
-
-/// Deterministic pseudo-random unit vectors (xorshift), written straight into one buffer.
-fn fill(rows: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut x = seed.max(1);
-    (0..rows)
-        .map(|_| {
-            let mut v: Vec<f32> = (0..dim)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-                })
-                .collect();
-            chunkbench::embed::normalise(&mut v);
-            v
-        })
-        .collect()
 }
 
 fn main() {
@@ -55,13 +40,13 @@ fn main() {
         // Made in slices of 100,000 so the vectors are never held twice.
         let mut rows = Vec::with_capacity(chunks * dim);
         for (i, start) in (0..chunks).step_by(100_000).enumerate() {
-            for r in fill((chunks - start).min(100_000), dim, 1 + i as u64) {
+            for r in unit_vectors((chunks - start).min(100_000), dim, 1 + i as u64) {
                 rows.extend_from_slice(&r);
             }
         }
         DenseIndex::from_rows(dim, rows)
     };
-    let qs = fill(questions, dim, 99);
+    let qs = unit_vectors(questions, dim, 99);
     println!("vectors made in {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let blocked = index.top_k_many(&qs, 10);

@@ -7,8 +7,8 @@
 # quantised per batch at run time), in a throwaway venv with the same onnxruntime version as
 # the runtime library. The tokenizer and pooling files are copied unchanged:
 #   -> $MODELS_DIR/all-MiniLM-L6-v2-int8/{model.onnx, tokenizer.json, config.json,
-#        special_tokens_map.json, tokenizer_config.json, 1_Pooling/config.json (when present),
-#        MANIFEST.sha256, .complete}
+#        special_tokens_map.json, tokenizer_config.json, sentence_bert_config.json (256 word
+#        pieces), 1_Pooling/config.json (mean pooling), MANIFEST.sha256, .complete}
 # Run it with `chunkbench run --embed-model all-MiniLM-L6-v2-int8`: its vectors have their own
 # cache key (the model file's hash), so they never mix with the fp32 model's.
 #
@@ -32,7 +32,7 @@ DST=$MODELS_DIR/all-MiniLM-L6-v2-int8
 die() { echo "make-int8.sh: $*" >&2; exit 1; }
 [[ -f $SRC/model.onnx ]] || die "$SRC/model.onnx is missing; run 'make models' first"
 FP32_SHA=$(sha256sum "$SRC/model.onnx" | cut -d' ' -f1)
-STAMP="chunkbench-int8 v1 onnxruntime==${ORT_VERSION} fp32=${FP32_SHA}"
+STAMP="chunkbench-int8 v2 onnxruntime==${ORT_VERSION} fp32=${FP32_SHA}"
 if [[ $FORCE == 0 && -f $DST/.complete && $(cat "$DST/.complete") == "$STAMP" ]] \
    && (cd "$DST" && sha256sum --quiet -c MANIFEST.sha256 >/dev/null 2>&1); then
   echo "all-MiniLM-L6-v2-int8 already present in $MODELS_DIR"
@@ -86,7 +86,12 @@ PY
 for f in tokenizer.json config.json special_tokens_map.json tokenizer_config.json; do
   cp "$SRC/$f" "$STAGE/$f"
 done
-if [[ -f $SRC/1_Pooling/config.json ]]; then cp "$SRC/1_Pooling/config.json" "$STAGE/1_Pooling/"; else rmdir "$STAGE/1_Pooling"; fi
+# The settings `chunkbench` gives the bundled model (mean pooling, 256 word pieces, as
+# sentence-transformers runs all-MiniLM-L6-v2), written down so a model directory read on its own
+# gets the same: without them the tokenizer's 512 would apply and the int8 run would read longer
+# inputs than the fp32 one it is compared with.
+printf '{"max_seq_length": 256, "do_lower_case": false}\n' > "$STAGE/sentence_bert_config.json"
+printf '{"word_embedding_dimension": 384, "pooling_mode_cls_token": false, "pooling_mode_mean_tokens": true, "pooling_mode_max_tokens": false, "pooling_mode_mean_sqrt_len_tokens": false}\n' > "$STAGE/1_Pooling/config.json"
 (cd "$STAGE" && find . -type f ! -name MANIFEST.sha256 | sort | xargs sha256sum > MANIFEST.sha256)
 echo "$STAMP" > "$STAGE/.complete"
 rm -rf "$DST"

@@ -6,25 +6,10 @@
 //! are checked too: valid SVG and PNG, the same bytes from `chunkbench plot` as from the run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
-}
-
-fn chunkbench(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
-        .args(args)
-        .output()
-        .expect("runs chunkbench");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "chunkbench {args:?} failed (are the models installed? `make models`): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{chunkbench, fixture};
+use std::process::Command;
 
 /// The browser: `$CHUNKBENCH_CHROMIUM`, else `chromium` on PATH. Missing is a failure, not a skip.
 fn chromium() -> PathBuf {

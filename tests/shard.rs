@@ -2,26 +2,11 @@
 //! fill their own caches, `cache merge` combines them, and the run over the merged caches embeds
 //! nothing and writes tables byte-identical to an unsharded run with a cache of its own.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+mod common;
+
+use common::{chunkbench, fixture};
 use std::process::{Command, Output};
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
-}
-
-fn chunkbench(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
-        .args(args)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "chunkbench {args:?} failed (are the models installed? `make models`): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 const GRID: [&str; 6] = [
     "--strategies",

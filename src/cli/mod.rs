@@ -178,8 +178,8 @@ pub struct ModelArgs {
     /// threads; one per core when neither is given]
     #[arg(long, default_value_t = 0, value_name = "N", hide_default_value = true)]
     pub sessions: usize,
-    /// Texts per embedding batch
-    #[arg(long, default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    /// Texts per embedding batch (16 measured fastest, and lightest, on 2 cores)
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub batch: u64,
     /// Embedding model: a sentence-transformers model directory exported to ONNX (model.onnx +
     /// tokenizer files), or a model name under the models directory [default: all-MiniLM-L6-v2]

@@ -385,7 +385,7 @@ pub fn merge_file(src: &Path, dst: &Path) -> Result<Merged> {
         .filter(|(k, _)| !target.contains(k))
         .map(|(k, v)| (k, v.to_vec()))
         .collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    entries.sort_unstable_by_key(|e| e.0);
     let added = entries.len();
     target.insert_all(entries)?;
     Ok(Merged {

@@ -203,6 +203,13 @@ fn plain_table(s: &mut String, title: &str, heads: &[String], rows: &[Vec<String
     }
 }
 
+/// `; peak memory N MB`, when the run measured it.
+pub fn peak_memory(t: &Timings) -> String {
+    t.peak_rss_bytes
+        .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,11 +269,4 @@ recursive_256    0.330 [0.310,0.350]  +0.050 [+0.010,+0.090]
             format!("Wrote summary.csv to {}", dir.display())
         );
     }
-}
-
-/// `; peak memory N MB`, when the run measured it.
-pub fn peak_memory(t: &Timings) -> String {
-    t.peak_rss_bytes
-        .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
-        .unwrap_or_default()
 }

@@ -178,14 +178,18 @@ fn embed_texts(
     timings.embedded_tokens = missing_tokens;
     timings.embedded_texts = new_total.unwrap_or(0);
     timings.cached_texts = cached_distinct;
-    let rate = |tokens: usize| match seconds > 0.0 {
+    timings.embed_tokens_per_second = per_second(missing_tokens, seconds);
+    timings.embedded_model_tokens = model_tokens;
+    timings.embed_model_tokens_per_second = model_tokens.map(|n| per_second(n, seconds));
+    Ok(vectors)
+}
+
+/// `tokens` per second of `seconds` (0 for no time).
+fn per_second(tokens: usize, seconds: f64) -> f64 {
+    match seconds > 0.0 {
         true => tokens as f64 / seconds,
         false => 0.0,
-    };
-    timings.embed_tokens_per_second = rate(missing_tokens);
-    timings.embedded_model_tokens = model_tokens;
-    timings.embed_model_tokens_per_second = model_tokens.map(rate);
-    Ok(vectors)
+    }
 }
 
 /// What late pooling did for one strategy: its cost, and its units not cached before.

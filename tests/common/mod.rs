@@ -1,7 +1,30 @@
 //! Helpers shared by the integration tests.
 
+#![allow(dead_code)] // each test file uses its own part
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The tiny test dataset (three documents, six questions).
+pub fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
+}
+
+/// Runs chunkbench with `args` and asserts that it succeeded.
+pub fn chunkbench(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
+        .args(args)
+        .output()
+        .expect("runs chunkbench");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "chunkbench {args:?} failed (are the models installed? `make models`): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
 
 /// A running `chunkbench serve --port 0` (the embedded SmolLM2 over the OpenAI API, installed by
 /// `make models`), killed on drop.
