@@ -65,7 +65,10 @@ impl DenseIndex {
 
     /// An index over `rows`, `dim` floats per vector, back to back.
     pub fn from_rows(dim: usize, rows: Vec<f32>) -> Self {
-        assert!(dim > 0 && rows.len().is_multiple_of(dim), "rows of {dim} floats");
+        assert!(
+            dim > 0 && rows.len().is_multiple_of(dim),
+            "rows of {dim} floats"
+        );
         DenseIndex { dim, rows }
     }
 
