@@ -24,7 +24,10 @@ Examples:
       every strategy under dense, BM25 and hybrid retrieval, top-5 and at a 1,000-token budget
   chunkbench run --retrievers hybrid,hybrid+rerank --reranker http://127.0.0.1:7997/v1
   chunkbench run --dataset path/to/chunking_evaluation/general_evaluation_data \\
-      --strategies strategies/chroma.toml --out results/chroma";
+      --strategies strategies/chroma.toml --out results/chroma
+  chunkbench run --shard \"$JOB_COMPLETION_INDEX/8\" --cache-dir cache/embeddings --out shard
+      one of 8 machines: chunk and embed its share of the documents into the caches only; then
+      `chunkbench cache merge` and the same command without --shard retrieve and score";
 
 /// `run --help`'s epilogue: the examples, every family of [`crate::chunk::FAMILIES`], exit codes.
 fn run_after_help() -> String {
