@@ -111,3 +111,21 @@ fn prefixes_change_the_identity_and_a_missing_model_is_named() {
         "{err}"
     );
 }
+
+/// The bundled model reads 256 word pieces: two texts that agree on their first 254 pieces share
+/// an input key and get the same vector; texts it reads in full have keys of their own.
+#[test]
+fn texts_cut_alike_share_an_input_key_and_a_vector() {
+    let mut e = chunkbench::embed::open(&spec(None), &models()).unwrap();
+    let long: String = (0..400).map(|i| format!("word{} ", i % 37)).collect();
+    let longer = format!("{long} and a tail the model never reads");
+    let keys = e.input_keys(&[&long, &longer, "a short text", "a short text, longer"]);
+    assert!(keys.iter().all(Option::is_some));
+    assert_eq!(keys[0], keys[1]);
+    assert_ne!(keys[2], keys[3]);
+    assert_ne!(keys[0], keys[2]);
+    let a = e.embed(&[&long]).unwrap();
+    let b = e.embed(&[&longer]).unwrap();
+    let cos: f32 = a[0].iter().zip(&b[0]).map(|(x, y)| x * y).sum();
+    assert!(cos > 0.999_999, "same input, cosine {cos}");
+}

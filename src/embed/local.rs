@@ -309,6 +309,25 @@ impl Embedder for LocalModel {
             .collect()
     }
 
+    fn input_keys(&self, texts: &[&str]) -> Vec<Option<super::cache::Key>> {
+        use rayon::prelude::*;
+        use sha2::{Digest, Sha256};
+        // The model reads its special tokens around the first `max - specials` tokens of the
+        // text (fastembed truncates the text's tokens, never the special ones).
+        let specials = self.counter.encode("", true).map_or(2, |e| e.len());
+        let keep = self.config.max_tokens.saturating_sub(specials);
+        texts
+            .par_iter()
+            .map(|t| {
+                let enc = self.counter.encode(*t, false).ok()?;
+                let ids = &enc.get_ids()[..enc.len().min(keep)];
+                let mut h = Sha256::new();
+                ids.iter().for_each(|id| h.update(id.to_le_bytes()));
+                Some(h.finalize().into())
+            })
+            .collect()
+    }
+
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         let mut vectors = Vec::with_capacity(texts.len());
         for out in self.token_outputs(texts)? {

@@ -89,6 +89,13 @@ pub trait Embedder: Send {
     /// Embeds a batch of texts; vectors are L2-normalised (chunkbench scores by cosine).
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
 
+    /// What the model actually reads of each text, as a key: texts with equal keys get the same
+    /// input (the same tokens after the model's truncation), so one vector serves them all.
+    /// `None` when unknown (the default: every text is embedded).
+    fn input_keys(&self, texts: &[&str]) -> Vec<Option<cache::Key>> {
+        vec![None; texts.len()]
+    }
+
     /// The contextual vector of every token of `text`, read in windows of the model's input that
     /// share `overlap` tokens (late chunking). Only a model whose token outputs are at hand can
     /// give them: the default is an error that says so.
@@ -176,10 +183,23 @@ pub fn embed_cached(
     }
     // Deterministic order, independent of thread scheduling: by length, then by key.
     missing.sort_by_key(|&i| (texts[i].len(), keys[i]));
+    // Texts the model reads identically (a 512-token chunk and the 256-token chunk that starts
+    // where it does, both cut at the model's limit) are embedded once: the first in that order
+    // stands for the others.
+    let inputs = embedder.input_keys(&missing.iter().map(|&i| texts[i]).collect::<Vec<_>>());
+    let mut first_of: std::collections::HashMap<cache::Key, usize> = Default::default();
+    let mut same_as: Vec<(usize, usize)> = Vec::new();
+    let mut unique: Vec<usize> = Vec::with_capacity(missing.len());
+    for (&i, input) in missing.iter().zip(inputs) {
+        match input.map(|k| *first_of.entry(k).or_insert(i)) {
+            Some(first) if first != i => same_as.push((i, first)),
+            _ => unique.push(i),
+        }
+    }
     let total = missing.len();
     progress(0, total);
     let mut done = 0;
-    for group in missing.chunks(batch.max(1)) {
+    for group in unique.chunks(batch.max(1)) {
         let batch_texts: Vec<&str> = group.iter().map(|&i| texts[i]).collect();
         let vectors = embedder.embed(&batch_texts)?;
         let entries: Vec<(cache::Key, Vec<f32>)> =
@@ -188,8 +208,89 @@ pub fn embed_cached(
         done += group.len();
         progress(done, total);
     }
+    if !same_as.is_empty() {
+        let entries = same_as
+            .iter()
+            .map(|&(i, first)| {
+                let v = cache.get(&keys[first]).expect("embedded above");
+                (keys[i], v.to_vec())
+            })
+            .collect();
+        cache.insert_all(entries)?;
+        progress(total, total);
+    }
     Ok(keys
         .iter()
         .map(|k| cache.get(k).expect("every text was embedded above"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts what it embeds; texts read alike when their first `limit` bytes agree.
+    struct Counting {
+        limit: usize,
+        embedded: Vec<String>,
+        prefixes: Prefixes,
+    }
+
+    impl Embedder for Counting {
+        fn id(&self) -> &str {
+            "counting"
+        }
+        fn name(&self) -> &str {
+            "counting"
+        }
+        fn identity(&self) -> Identity {
+            unreachable!("not asked")
+        }
+        fn prefixes(&self) -> &Prefixes {
+            &self.prefixes
+        }
+        fn count_tokens(&self, texts: &[&str]) -> Vec<usize> {
+            texts.iter().map(|t| t.len()).collect()
+        }
+        fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+            self.embedded.extend(texts.iter().map(|t| t.to_string()));
+            Ok(texts
+                .iter()
+                .map(|t| vec![t.len() as f32, t.bytes().map(f32::from).sum()])
+                .collect())
+        }
+        fn input_keys(&self, texts: &[&str]) -> Vec<Option<cache::Key>> {
+            texts
+                .iter()
+                .map(|t| {
+                    let mut k = [0u8; 32];
+                    let b = &t.as_bytes()[..t.len().min(self.limit)];
+                    k[..b.len()].copy_from_slice(b);
+                    Some(k)
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn texts_the_model_reads_alike_are_embedded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = EmbeddingCache::open(dir.path(), "counting").unwrap();
+        let mut e = Counting {
+            limit: 4,
+            embedded: Vec::new(),
+            prefixes: Prefixes::default(),
+        };
+        let texts = ["abcd-long", "abcd", "xyz", "abcd-longer", "xyz"];
+        let got = embed_cached(&mut e, &mut cache, &texts, 2, |_, _| {}).unwrap();
+        // "abcd", "abcd-long" and "abcd-longer" read alike: the shortest stands for them.
+        assert_eq!(e.embedded, ["xyz", "abcd"]);
+        assert_eq!(&*got[0], &*got[1]);
+        assert_eq!(&*got[3], &*got[1]);
+        assert_eq!(&*got[2], &*got[4]);
+        // Each text has its own cache entry: a later run finds every one.
+        let again = embed_cached(&mut e, &mut cache, &texts, 2, |_, _| {}).unwrap();
+        assert_eq!(e.embedded.len(), 2);
+        assert_eq!(again.len(), 5);
+    }
 }
