@@ -10,6 +10,7 @@ use fastembed::{InitOptionsUserDefined, TextEmbedding, TokenizerFiles, UserDefin
 
 use super::late::{self, TokenVectors};
 use super::st_config::{self, Pooling, StConfig};
+pub use super::threads::ThreadSplit;
 use super::{normalise, Embedder, Identity, Prefixes};
 use crate::error::{Error, Result};
 use crate::paths::require;
@@ -34,43 +35,6 @@ pub struct LocalOptions {
     pub threads: usize,
     /// Sessions that embed parts of a batch in parallel (0: see [`ThreadSplit::resolve`]).
     pub sessions: usize,
-}
-
-/// How a local model uses the cores: `sessions` ONNX Runtime sessions run parts of each batch in
-/// parallel, each with `threads` intra-op threads. Their product is the number of cores by
-/// default, so the model never runs more threads than there are cores; rayon's threads wait while
-/// it runs (the embedding stage), and chunkers that embed share it behind a lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct ThreadSplit {
-    pub sessions: usize,
-    pub threads: usize,
-}
-
-impl ThreadSplit {
-    /// The split for `--threads` and `--sessions` (0 = choose). With neither given: one session
-    /// per core, one thread each — measured fastest on 2 cores (`benches/embedding.rs`). With one
-    /// given, the other fills the cores.
-    pub fn resolve(threads: usize, sessions: usize) -> ThreadSplit {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        match (threads, sessions) {
-            (0, 0) => ThreadSplit {
-                sessions: cores,
-                threads: 1,
-            },
-            (t, 0) => ThreadSplit {
-                sessions: (cores / t).max(1),
-                threads: t,
-            },
-            (0, s) => ThreadSplit {
-                sessions: s,
-                threads: (cores / s).max(1),
-            },
-            (t, s) => ThreadSplit {
-                sessions: s,
-                threads: t,
-            },
-        }
-    }
 }
 
 /// A model directory loaded on ONNX Runtime.

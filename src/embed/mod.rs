@@ -10,6 +10,7 @@ pub mod late;
 pub mod local;
 pub mod open;
 pub mod st_config;
+pub mod threads;
 
 use std::borrow::Cow;
 
