@@ -21,7 +21,12 @@ use chunkbench::score::ranges::Range;
 use chunkbench::score::{rank::rank_scores, span::precision_omega, span::retrieval_scores};
 
 fn dense(c: &mut Criterion) {
-    let (chunks, questions, dim) = (20_000, 256, 384);
+    // Under `cargo test` (no `--bench`, an unoptimised build) a tenth of the chunks.
+    let chunks = match std::env::args().any(|a| a == "--bench") {
+        true => 20_000,
+        false => 2_000,
+    };
+    let (questions, dim) = (256, 384);
     let index = DenseIndex::new(&unit_vectors(chunks, dim, 1));
     let qs = unit_vectors(questions, dim, 2);
     let mut group = c.benchmark_group("dense");
