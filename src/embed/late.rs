@@ -218,7 +218,7 @@ mod tests {
             }
         }
         fn prefixes(&self) -> &super::super::Prefixes {
-            unimplemented!()
+            unreachable!("late pooling never asks a text-only embedder for its prefixes")
         }
         fn count_tokens(&self, texts: &[&str]) -> Vec<usize> {
             vec![1; texts.len()]
