@@ -3,15 +3,13 @@
 //! as they were; `contextual` keeps its base's chunks; `parent` hands over whole parents, each
 //! once, `k` of them; `late` is costed in the timings and cached; and the run is deterministic.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chunkbench::chunk::sizer::cl100k_tokens;
 use serde_json::Value;
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
-}
 
 const OLD: [&str; 2] = ["fixed:size=48", "recursive:size=96,splitter=markdown"];
 const CONTEXTUAL: &str = "contextual:base=fixed:size=48,context=headings";
@@ -19,21 +17,9 @@ const PARENT: &str = "parent:child=fixed:size=24,parent=fixed:size=96";
 const LATE: &str = "late:base=fixed:size=48,overlap=32";
 
 fn run(out: &Path, cache: &Path, strategies: &[&str]) {
-    let fixture = fixture();
-    let mut args = vec![
-        "run",
-        "--quiet",
-        "--dataset",
-        fixture.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "--k",
-        "2",
-        "--strategies",
-    ];
-    args.extend_from_slice(strategies);
+    let mut args = common::tiny_run(out, cache);
+    args.extend(["--k", "2", "--strategies"].map(String::from));
+    args.extend(strategies.iter().map(|s| s.to_string()));
     let o = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
         .args(&args)
         .output()
@@ -73,8 +59,12 @@ fn late_cost(out: &Path) -> Value {
 }
 
 fn span_text(doc: &str, start: usize, end: usize) -> String {
-    let text =
-        std::fs::read_to_string(fixture().join("documents").join(format!("{doc}.md"))).unwrap();
+    let text = std::fs::read_to_string(
+        common::fixture()
+            .join("documents")
+            .join(format!("{doc}.md")),
+    )
+    .unwrap();
     text.chars().skip(start).take(end - start).collect()
 }
 

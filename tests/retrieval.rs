@@ -5,15 +5,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use chunkbench::chunk::sizer::cl100k_tokens;
 use serde_json::Value;
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
-}
 
 fn chunkbench(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chunkbench"));
@@ -25,23 +21,20 @@ fn chunkbench(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn run(out: &Path, cache: &Path, extra: &[&str], env: &[(&str, &str)]) -> Output {
-    let fixture = fixture();
-    let mut args = vec![
-        "run",
-        "--quiet",
-        "--dataset",
-        fixture.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--cache-dir",
-        cache.to_str().unwrap(),
-        "--strategies",
-        "fixed:size=48",
-        "recursive:size=96,splitter=markdown",
-        "--k",
-        "2",
-    ];
-    args.extend_from_slice(extra);
+    let mut args = common::tiny_run(out, cache);
+    args.extend(
+        [
+            "--strategies",
+            "fixed:size=48",
+            "recursive:size=96,splitter=markdown",
+            "--k",
+            "2",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string()),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     chunkbench(&args, env)
 }
 
@@ -60,8 +53,12 @@ fn results(dir: &Path) -> Value {
 
 /// The text of a retrieved span (code-point offsets) of a fixture document.
 fn span_text(doc: &str, start: usize, end: usize) -> String {
-    let text =
-        std::fs::read_to_string(fixture().join("documents").join(format!("{doc}.md"))).unwrap();
+    let text = std::fs::read_to_string(
+        common::fixture()
+            .join("documents")
+            .join(format!("{doc}.md")),
+    )
+    .unwrap();
     text.chars().skip(start).take(end - start).collect()
 }
 

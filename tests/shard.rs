@@ -5,8 +5,8 @@
 use std::path::Path;
 mod common;
 
-use common::{chunkbench, fixture};
-use std::process::{Command, Output};
+use common::{chunkbench, refused};
+use std::process::Output;
 
 const GRID: [&str; 6] = [
     "--strategies",
@@ -18,19 +18,9 @@ const GRID: [&str; 6] = [
 ];
 
 fn run(dir: &Path, cache: &Path, extra: &[&str]) -> Output {
-    let fixture = fixture();
-    let mut args = vec![
-        "run",
-        "--quiet",
-        "--dataset",
-        fixture.to_str().unwrap(),
-        "--out",
-        dir.to_str().unwrap(),
-        "--cache-dir",
-        cache.to_str().unwrap(),
-    ];
-    args.extend(GRID);
-    args.extend(extra);
+    let mut args = common::tiny_run(dir, cache);
+    args.extend(GRID.iter().chain(extra).map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     chunkbench(&args)
 }
 
@@ -104,35 +94,23 @@ fn three_shards_merged_give_the_unsharded_tables() {
 #[test]
 fn merge_refuses_what_it_cannot_merge() {
     let tmp = tempfile::tempdir().unwrap();
-    let missing = tmp.path().join("nope");
-    let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
-        .args(["cache", "merge", "--into"])
-        .arg(tmp.path().join("m"))
-        .arg(&missing)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let into = tmp.path().join("m");
+    let merge = |src: &Path| {
+        refused(&[
+            "cache".as_ref(),
+            "merge".as_ref(),
+            "--into".as_ref(),
+            into.as_os_str(),
+            src.as_os_str(),
+        ])
+    };
+    let err = merge(&tmp.path().join("nope"));
     assert!(
         err.contains("nope") && err.contains("not a directory"),
         "{err}"
     );
-
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
-        .args(["cache", "merge", "--into"])
-        .arg(tmp.path().join("m"))
-        .arg(&empty)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no cache files"));
-
-    let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
-        .args(["run", "--shard", "3/3"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("0 <= I < N"));
+    assert!(merge(&empty).contains("no cache files"));
+    assert!(refused(&["run", "--shard", "3/3"]).contains("0 <= I < N"));
 }

@@ -11,6 +11,39 @@ pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
 }
 
+/// The start of a `chunkbench run --quiet` on the tiny fixture that writes to `out` with the
+/// embedding cache `cache`; the caller adds strategies and flags.
+pub fn tiny_run(out: &Path, cache: &Path) -> Vec<String> {
+    let path = |p: &Path| p.display().to_string();
+    vec![
+        "run".into(),
+        "--quiet".into(),
+        "--dataset".into(),
+        path(&fixture()),
+        "--out".into(),
+        path(out),
+        "--cache-dir".into(),
+        path(cache),
+    ]
+}
+
+/// Runs chunkbench with `args` and asserts that it failed as bad input does (exit code 2);
+/// returns what it printed on stderr.
+pub fn refused<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
+        .args(args)
+        .output()
+        .expect("runs chunkbench");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "chunkbench {:?}: {err}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>()
+    );
+    err
+}
+
 /// Runs chunkbench with `args` and asserts that it succeeded.
 pub fn chunkbench(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
