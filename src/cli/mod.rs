@@ -240,6 +240,10 @@ pub struct ChunkArgs {
     pub strategy: String,
     /// The text file to chunk (UTF-8)
     pub file: PathBuf,
+    /// Also print, on stderr, how long the chunking call took (tokenizer already loaded; reading
+    /// the file and writing the chunks not included) and its throughput in MB/s
+    #[arg(long)]
+    pub timing: bool,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]

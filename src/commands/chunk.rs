@@ -28,7 +28,10 @@ pub fn chunk(args: ChunkArgs) -> Result<i32> {
     } else {
         None
     };
-    let units = if chunker.needs_embeddings() {
+    // The vocabularies load on first use; load them before the clock starts, as the Python
+    // tools' timings in benches/peers do (their tokenizer is loaded by a warm-up call).
+    let _ = (chunk::Unit::Cl100k.bpe(), chunk::Unit::O200k.bpe());
+    let (units, seconds) = if chunker.needs_embeddings() {
         let (mut embedder, mut cache) = open_embedder(&args.model)?;
         let batch = crate::setup::embed_batch(&args.model);
         let env = crate::embed::SharedEmbedder::new(&mut *embedder, &mut cache, batch);
@@ -39,18 +42,28 @@ pub fn chunk(args: ChunkArgs) -> Result<i32> {
     if let Some(l) = &llm {
         eprintln!("language model: {}", l.cost());
     }
+    if args.timing {
+        eprintln!(
+            "chunking: {} bytes into {} chunks in {seconds:.6} s ({:.2} MB/s)",
+            text.len(),
+            units.len(),
+            text.len() as f64 / 1e6 / seconds.max(1e-9)
+        );
+    }
     print_units(&text, &units);
     Ok(0)
 }
 
-/// Chunks `doc`, handing LLM chunkers their model (metered) on top of `env`.
+/// Chunks `doc`, handing LLM chunkers their model (metered) on top of `env`; with the seconds
+/// the chunking call took.
 fn chunk_with(
     chunker: &dyn Chunker,
     doc: Doc,
     env: &dyn ChunkEnv,
     llm: Option<&CachedLlm>,
-) -> Result<Vec<Chunk>> {
-    match llm {
+) -> Result<(Vec<Chunk>, f64)> {
+    let started = std::time::Instant::now();
+    let units = match llm {
         Some(l) => {
             let env = WithLlm {
                 base: env,
@@ -59,7 +72,8 @@ fn chunk_with(
             chunker.units(doc, &env)
         }
         None => chunker.units(doc, env),
-    }
+    }?;
+    Ok((units, started.elapsed().as_secs_f64()))
 }
 
 /// One JSON line per unit: code-point offsets, cl100k tokens, characters and the text; with the
