@@ -30,7 +30,9 @@ pub fn chunk(args: ChunkArgs) -> Result<i32> {
     };
     // The vocabularies load on first use; load them before the clock starts, as the Python
     // tools' timings in benches/peers do (their tokenizer is loaded by a warm-up call).
-    let _ = (chunk::Unit::Cl100k.bpe(), chunk::Unit::O200k.bpe());
+    if args.timing {
+        let _ = (chunk::Unit::Cl100k.bpe(), chunk::Unit::O200k.bpe());
+    }
     let (units, seconds) = if chunker.needs_embeddings() {
         let (mut embedder, mut cache) = open_embedder(&args.model)?;
         let batch = crate::setup::embed_batch(&args.model);
