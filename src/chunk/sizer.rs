@@ -7,6 +7,8 @@
 use bpe_openai::Tokenizer;
 use serde::Serialize;
 
+use super::pretoken::pieces;
+
 /// A length unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,7 +38,9 @@ impl Unit {
     pub fn count(self, text: &str) -> usize {
         match self.bpe() {
             None => text.chars().count(),
-            Some(bpe) => bpe.split(text).map(|piece| piece_tokens(bpe, piece)).sum(),
+            Some(bpe) => pieces(bpe, text)
+                .map(|piece| piece_tokens(bpe, piece))
+                .sum(),
         }
     }
 }
@@ -52,7 +56,7 @@ pub fn cl100k_tokens(text: &str) -> usize {
 pub fn token_offsets(bpe: &Tokenizer, text: &str) -> Vec<usize> {
     let mut offsets = Vec::with_capacity(text.len() / 3 + 2);
     let mut at = 0;
-    for piece in bpe.split(text) {
+    for piece in pieces(bpe, text) {
         with_piece(bpe, piece, |lens| {
             for &len in lens {
                 offsets.push(at);
