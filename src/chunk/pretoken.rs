@@ -30,6 +30,8 @@
 //! below maps to one alternative in that order. The classes are not our own tables: they are
 //! read from `regex-syntax`, the crate (and, by Cargo's unification, the very version) that
 //! compiles bpe-openai's `\s`, `\p{L}` and `\p{N}`, so both sides agree on every Unicode version.
+//! The one shortcut, [`ascii_letters`], tests eight bytes at once for `[A-Za-z]` (the only ASCII
+//! letters); a test checks it against the table for every byte in every position.
 //! The tests compare the pieces with bpe-openai's on every char, on edge cases, documents and
 //! random text.
 
@@ -52,6 +54,8 @@ const END: u8 = 5;
 /// The class of every code point, in blocks of 256: `blocks[index[c >> 8] * 256 + (c & 255)]`.
 /// Identical blocks are stored once (about a hundred distinct blocks).
 struct Classes {
+    /// The classes of ASCII, the first block, copied out for the fast path.
+    ascii: [u8; 128],
     index: Box<[u16]>,
     blocks: Box<[u8]>,
 }
@@ -93,6 +97,7 @@ impl Classes {
             })
             .collect();
         Classes {
+            ascii: flat[..128].try_into().expect("128 classes"),
             index,
             blocks: blocks.into(),
         }
@@ -122,6 +127,20 @@ fn decode(s: &[u8], i: usize) -> (u32, usize) {
             4,
         )
     }
+}
+
+/// How many of the 8 bytes of `word` (first byte lowest) are ASCII letters before the first byte
+/// that is not: a byte `b` is one when `b | 0x20` is in `a..=z` and `b < 0x80`, tested in all
+/// bytes at once (each sum stays below 0x100, so no carry crosses into the next byte).
+#[inline(always)]
+fn ascii_letters(word: u64) -> usize {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let folded = (word | 0x2020_2020_2020_2020) & LOW7;
+    let at_least_a = folded + 0x1F1F_1F1F_1F1F_1F1F; // high bit set iff >= 0x61
+    let past_z = folded + 0x0505_0505_0505_0505; // high bit set iff >= 0x7B
+    let letter = at_least_a & !past_z & !word & HIGH;
+    ((!letter & HIGH).trailing_zeros() / 8) as usize
 }
 
 /// The pre-token pieces of `text` under `bpe`: the hand-written [`Cl100kPieces`] for
@@ -156,7 +175,7 @@ impl<'a> Cl100kPieces<'a> {
         let s = self.text.as_bytes();
         match s.get(i) {
             None => (END, 0, 0),
-            Some(&b) if b < 0x80 => (self.classes.blocks[usize::from(b)], u32::from(b), 1),
+            Some(&b) if b < 0x80 => (self.classes.ascii[usize::from(b)], u32::from(b), 1),
             Some(_) => {
                 let (c, len) = decode(s, i);
                 (self.classes.of(c), c, len)
@@ -177,11 +196,31 @@ impl<'a> Cl100kPieces<'a> {
         i
     }
 
+    /// The end of the run of letters from byte `i`: [`Self::run`], eight ASCII bytes at a time.
+    #[inline(always)]
+    fn letters(&self, mut i: usize) -> usize {
+        let s = self.text.as_bytes();
+        loop {
+            while let Some(word) = s.get(i..i + 8) {
+                let n = ascii_letters(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+                i += n;
+                if n < 8 {
+                    break;
+                }
+            }
+            let (c, _, len) = self.char_at(i);
+            if c != LETTER {
+                return i;
+            }
+            i += len;
+        }
+    }
+
     /// Where the piece that starts at byte `i` (before the end) ends.
     fn piece_end(&self, i: usize) -> usize {
         let (class, c, len) = self.char_at(i);
         match class {
-            LETTER => self.run(i + len, LETTER, usize::MAX),
+            LETTER => self.letters(i + len),
             NUMBER => self.run(i + len, NUMBER, 2),
             OTHER => self.after_other(i, c, len),
             _ => self.after_space(i, class, c, len),
@@ -197,7 +236,7 @@ impl<'a> Cl100kPieces<'a> {
         }
         let next = i + len;
         if self.char_at(next).0 == LETTER {
-            return self.run(next, LETTER, usize::MAX);
+            return self.letters(next);
         }
         let end = self.run(next, OTHER, usize::MAX);
         self.run(end, NEWLINE, usize::MAX)
@@ -230,7 +269,7 @@ impl<'a> Cl100kPieces<'a> {
         let next = i + len;
         let (after, _, _) = self.char_at(next);
         if class == SPACE && after == LETTER {
-            return self.run(next, LETTER, usize::MAX);
+            return self.letters(next);
         }
         if c == u32::from(b' ') && after == OTHER {
             let end = self.run(next, OTHER, usize::MAX);

@@ -20,179 +20,35 @@ fn assert_same(text: &str) {
 
 #[test]
 fn edge_cases_split_as_bpe_openai() {
+    #[rustfmt::skip]
     let cases = [
         "",
         // Contractions, in every case, followed by letters or not, and near misses.
         "'s 't 're 've 'm 'll 'd 'S 'T 'RE 'Re 'rE 'VE 'Ve 'M 'LL 'Ll 'lL 'D",
         "it's don't they're we've I'm you'll he'd IT'S DON'T THEY'RE WE'VE I'M YOU'LL HE'D",
-        "'sdf",
-        "'ſdf",
-        "'Sdf",
-        "'tis",
-        "'Red",
-        "'rEd",
-        "'VEx",
-        "'llama",
-        "'LLama",
-        "'dx",
-        "'mx",
-        "x'ſdf",
-        "'ſ",
-        "'ſ ",
-        "'ſ1",
-        "'ſſ",
-        "'\u{212a}x",
-        "'kx",
-        "'Kx",
-        "'rx",
-        "'vx",
-        "'lx",
-        "'x",
-        "'",
-        "'s",
-        "'r",
-        "'l",
-        "'ll",
-        "'\u{301}s",
-        "''''s",
-        "?'s",
-        "('sa)",
-        " 'sa",
-        "\t'sa",
-        "'1",
-        "'\n",
-        "'' x",
-        "'.'s",
-        "'😀",
-        "'ßa",
-        "'İa",
-        "'ıa",
-        "'Σa",
+        "'sdf", "'ſdf", "'Sdf", "'tis", "'Red", "'rEd", "'VEx", "'llama", "'LLama", "'dx", "'mx",
+        "x'ſdf", "'ſ", "'ſ ", "'ſ1", "'ſſ", "'\u{212a}x", "'kx", "'Kx", "'rx", "'vx", "'lx", "'x",
+        "'", "'s", "'r", "'l", "'ll", "'\u{301}s", "''''s", "?'s", "('sa)", " 'sa", "\t'sa", "'1",
+        "'\n", "'' x", "'.'s", "'😀", "'ßa", "'İa", "'ıa", "'Σa",
         // Whitespace runs with and without newlines, at the end, before each class.
-        " ",
-        "  ",
-        "   ",
-        "\t",
-        "\n",
-        "\r\n",
-        "\n\n\n",
-        " \n ",
-        " \n \n ",
-        "\n \t ",
-        "a b",
-        "a  b",
-        "a   b",
-        "a \tb",
-        "  \tword",
-        "\t\tword",
-        " 123",
-        "  123",
-        "\t1",
-        "a  .",
-        "a .",
-        "a\t.",
-        "a  \n.",
-        "x \n\ny",
-        "x\r\n\r\ny",
-        "x \r \n \r y",
-        "x\n\r",
-        "x\r",
-        "a   ",
-        "a \n",
-        "a\n ",
-        "a\n  ",
-        " \u{a0}a",
-        "\u{a0}a",
-        "\u{a0}\u{a0}1",
-        "\u{a0}.",
-        "a\u{2028}b",
-        "a \u{2028} b",
-        "\u{2028}\n",
-        "\u{3000}漢字",
-        "\u{3000}\u{3000}.",
-        "\u{85}x",
-        "\u{b}x",
-        "\u{c}\u{c}x",
-        "\u{1680}x",
-        "\u{200b}x",
-        " \u{200b}",
-        "\u{feff}a",
+        " ", "  ", "   ", "\t", "\n", "\r\n", "\n\n\n", " \n ", " \n \n ", "\n \t ", "a b", "a  b",
+        "a   b", "a \tb", "  \tword", "\t\tword", " 123", "  123", "\t1", "a  .", "a .", "a\t.",
+        "a  \n.", "x \n\ny", "x\r\n\r\ny", "x \r \n \r y", "x\n\r", "x\r", "a   ", "a \n", "a\n ",
+        "a\n  ", " \u{a0}a", "\u{a0}a", "\u{a0}\u{a0}1", "\u{a0}.", "a\u{2028}b", "a \u{2028} b",
+        "\u{2028}\n", "\u{3000}漢字", "\u{3000}\u{3000}.", "\u{85}x", "\u{b}x", "\u{c}\u{c}x",
+        "\u{1680}x", "\u{200b}x", " \u{200b}", "\u{feff}a",
         // Numbers: runs of 1 to 7, non-ASCII digits, superscripts, Nl, No.
-        "1",
-        "12",
-        "123",
-        "1234",
-        "12345",
-        "123456",
-        "1234567",
-        "a1234567b",
-        "1,234.5",
-        "٣٤٥٦٧",
-        "۱۲۳۴",
-        "x²³",
-        "²³⁴⁵",
-        "Ⅻ",
-        "ⅫⅫⅫⅫ",
-        "aⅫ",
-        "½",
-        "½¼¾⅓",
-        "1½",
-        " ½",
-        "①②③④",
-        "१२३४",
-        "𝟙𝟚𝟛𝟜",
-        "〇一二",
-        "a1b2c3",
-        " 1",
-        "\n1",
-        ".1",
+        "1", "12", "123", "1234", "12345", "123456", "1234567", "a1234567b", "1,234.5", "٣٤٥٦٧",
+        "۱۲۳۴", "x²³", "²³⁴⁵", "Ⅻ", "ⅫⅫⅫⅫ", "aⅫ", "½", "½¼¾⅓", "1½", " ½", "①②③④", "१२३४", "𝟙𝟚𝟛𝟜",
+        "〇一二", "a1b2c3", " 1", "\n1", ".1",
         // Letters, marks, emoji, scripts.
-        "e\u{301}",
-        "e\u{301}\u{301}x",
-        " \u{301}",
-        "\u{301}a",
-        "café",
-        "naïve",
-        "ǅemal",
-        "ʰa",
-        "😀",
-        "😀😀 😀",
-        " 😀",
-        "👍🏽",
-        "👨\u{200d}👩\u{200d}👧",
-        "a👨\u{200d}👩b",
-        "🇩🇪🇫🇷",
-        "漢字かなカナ",
-        "漢字 漢字",
-        "한국어 텍스트",
-        "हिन्दी भाषा",
-        "कि",
-        "क्ष",
-        "ไทย",
-        "ß ẞ İı",
-        "\u{212a}elvin",
-        "Ωmega",
-        "ﬁne",
-        "x\u{fe0f}",
-        "\u{e0041}",
-        "\u{10ffff}a",
-        "\u{0}a\u{0}",
+        "e\u{301}", "e\u{301}\u{301}x", " \u{301}", "\u{301}a", "café", "naïve", "ǅemal", "ʰa",
+        "😀", "😀😀 😀", " 😀", "👍🏽", "👨\u{200d}👩\u{200d}👧", "a👨\u{200d}👩b", "🇩🇪🇫🇷", "漢字かなカナ", "漢字 漢字",
+        "한국어 텍스트", "हिन्दी भाषा", "कि", "क्ष", "ไทย", "ß ẞ İı", "\u{212a}elvin", "Ωmega", "ﬁne",
+        "x\u{fe0f}", "\u{e0041}", "\u{10ffff}a", "\u{0}a\u{0}",
         // Punctuation runs followed by newlines.
-        "...\n",
-        "!!\r\n\r\n",
-        " ?\n\n",
-        " ... \n",
-        "--\n a",
-        "#\n#",
-        "**bold**\n\n",
-        "a.\n",
-        " —\n",
-        "«»\r",
-        "), \n",
-        " (\n)",
-        "{\n  \"a\": 1,\n}\n",
-        "<p>\n</p>",
-        " ' \n",
+        "...\n", "!!\r\n\r\n", " ?\n\n", " ... \n", "--\n a", "#\n#", "**bold**\n\n", "a.\n",
+        " —\n", "«»\r", "), \n", " (\n)", "{\n  \"a\": 1,\n}\n", "<p>\n</p>", " ' \n",
     ];
     for text in cases {
         assert_same(text);
@@ -205,7 +61,7 @@ fn edge_cases_split_as_bpe_openai() {
 /// prefixes), between newlines, and among numbers.
 #[test]
 fn every_char_splits_as_bpe_openai() {
-    const CONTEXTS: [&str; 9] = [
+    const CONTEXTS: [&str; 10] = [
         "X",
         "XXa",
         "'Xa",
@@ -215,6 +71,7 @@ fn every_char_splits_as_bpe_openai() {
         "aXa X1X.X\n",
         "\nX\nX X\r\n",
         "1X1XXX1",
+        "abcdefghijXklmnopqrstuvwxyz",
     ];
     let mut text = String::new();
     let mut buf = [0; 4];
@@ -229,6 +86,28 @@ fn every_char_splits_as_bpe_openai() {
                 text.push_str(part);
             }
             assert_same(&text);
+        }
+    }
+}
+
+/// The eight-byte letter test agrees with the class table for every byte at every position,
+/// whatever follows it.
+#[test]
+fn ascii_letters_agrees_with_the_classes() {
+    let is_letter = |b: u8| b < 0x80 && CLASSES.ascii[usize::from(b)] == LETTER;
+    for b in 0..=255u8 {
+        for at in 0..8 {
+            for fill in [b'a', b'Z', b'z' + 1, b'A' - 1, 0x7F, 0xFF, b' '] {
+                let mut bytes = [b'q'; 8];
+                bytes[at] = b;
+                bytes[at + 1..].fill(fill);
+                let expected = bytes.iter().take_while(|&&b| is_letter(b)).count();
+                assert_eq!(
+                    ascii_letters(u64::from_le_bytes(bytes)),
+                    expected,
+                    "{bytes:?}"
+                );
+            }
         }
     }
 }
