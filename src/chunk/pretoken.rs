@@ -1,5 +1,6 @@
 //! A hand-written pre-tokenizer for `cl100k_base`: the same pieces as
-//! `bpe_openai::cl100k_base().split(text)`, without a regex engine and without allocating.
+//! `bpe_openai::cl100k_base().split(text)`, without a regex engine and without allocating (once
+//! a class table, built on first use, is there).
 //!
 //! tiktoken's pattern for `cl100k_base` is, with the regex crate's leftmost-first alternation:
 //!
@@ -52,7 +53,7 @@ const NEWLINE: u8 = 4;
 const END: u8 = 5;
 
 /// The class of every code point, in blocks of 256: `blocks[index[c >> 8] * 256 + (c & 255)]`.
-/// Identical blocks are stored once (about a hundred distinct blocks).
+/// Identical blocks are stored once.
 struct Classes {
     /// The classes of ASCII, the first block, copied out for the fast path.
     ascii: [u8; 128],
@@ -263,8 +264,8 @@ impl<'a> Cl100kPieces<'a> {
     }
 
     /// A piece that starts with whitespace char `c` (class `SPACE` or `NEWLINE`, `len` bytes):
-    /// alternatives 2 and 4 (a single space or other whitespace char before letters or `OTHER`
-    /// chars), else 5 to 8 over the maximal whitespace run.
+    /// alternative 2 (a `SPACE` char before letters), 4 (a space before `OTHER` chars), else 5
+    /// to 8 over the maximal whitespace run.
     fn after_space(&self, i: usize, class: u8, c: u32, len: usize) -> usize {
         let next = i + len;
         let (after, _, _) = self.char_at(next);
