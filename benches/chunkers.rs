@@ -1,6 +1,9 @@
 //! Chunking throughput (MB/s) of each chunker family on a fixed text: the bundled dataset's
 //! documents concatenated (the tiny test fixture when the dataset is absent).
 //!
+//! The `pretokenize` group times `cl100k_base` pre-tokenization alone: bpe-openai's regex split
+//! against the hand-written [`chunkbench::chunk::pretoken::Cl100kPieces`] (the same pieces).
+//!
 //! The `semantic` group times the embedding-based chunkers with their embeddings served from
 //! memory — the chunking step alone, as in a sweep whose embeddings are cached. It embeds the
 //! pieces once with the real model (through the persistent cache in the default directory, so
@@ -12,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+use chunkbench::chunk::pretoken::Cl100kPieces;
 use chunkbench::chunk::{self, ChunkEnv, NoEmbeddings};
 use chunkbench::embed::{local::LocalModel, Embedder, EmbeddingCache, SharedEmbedder};
 use chunkbench::paths;
@@ -65,6 +69,24 @@ fn chunkers(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+}
+
+fn pretokenize(c: &mut Criterion) {
+    let text = corpus();
+    let bpe = bpe_openai::cl100k_base();
+    assert!(
+        Cl100kPieces::new(&text).eq(bpe.split(&text)),
+        "the same pieces"
+    );
+    let mut group = c.benchmark_group("pretokenize");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("bpe-openai split", |b| {
+        b.iter(|| bpe.split(std::hint::black_box(&text)).count())
+    });
+    group.bench_function("Cl100kPieces", |b| {
+        b.iter(|| Cl100kPieces::new(std::hint::black_box(&text)).count())
+    });
     group.finish();
 }
 
@@ -157,5 +179,5 @@ fn semantic(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chunkers, semantic);
+criterion_group!(benches, pretokenize, chunkers, semantic);
 criterion_main!(benches);

@@ -15,6 +15,7 @@
 
 use bpe_openai::Tokenizer;
 
+use super::pretoken::pieces;
 use super::sizer::{piece_tokens, Unit};
 
 /// One document's pre-tokenisation, for exact token counts of its sub-slices.
@@ -34,7 +35,7 @@ impl<'t> DocTokens<'t> {
         let mut bounds = vec![0];
         let mut before = vec![0];
         let mut at = 0;
-        for piece in bpe.split(text) {
+        for piece in pieces(bpe, text) {
             at += piece.len();
             bounds.push(at);
             before.push(before.last().unwrap() + piece_tokens(bpe, piece));
@@ -60,7 +61,7 @@ impl<'t> DocTokens<'t> {
         let safe = last_solid.min(end.saturating_sub(4));
         let mut total = 0;
         let mut at = start;
-        for p in self.bpe.split(piece) {
+        for p in pieces(self.bpe, piece) {
             if at >= safe {
                 break;
             }
@@ -71,9 +72,7 @@ impl<'t> DocTokens<'t> {
                     total += self.before[j] - self.before[i];
                     let tail = &self.text[self.bounds[j]..end];
                     return total
-                        + self
-                            .bpe
-                            .split(tail)
+                        + pieces(self.bpe, tail)
                             .map(|p| piece_tokens(self.bpe, p))
                             .sum::<usize>();
                 }
@@ -83,9 +82,7 @@ impl<'t> DocTokens<'t> {
         }
         // Never in step (or nothing to skip): the rest counted directly.
         total
-            + self
-                .bpe
-                .split(&self.text[at..end])
+            + pieces(self.bpe, &self.text[at..end])
                 .map(|p| piece_tokens(self.bpe, p))
                 .sum::<usize>()
     }

@@ -23,6 +23,7 @@ pub mod llm;
 pub mod paragraph;
 pub mod params;
 pub mod parent;
+pub mod pretoken;
 #[cfg(test)]
 mod proptests;
 pub mod recursive;
