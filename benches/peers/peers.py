@@ -460,12 +460,12 @@ def report(
         "file, writing every chunk as a JSON line to /dev/null) is the last column."
     )
     lines.append("")
-    if overhead.error or not overhead.times:
+    if overhead.error or not overhead.process_times:
         lines.append(f"chunkbench's process overhead could not be measured: {overhead.error}.")
     else:
         lines.append(
             f"chunkbench's process overhead, `chunkbench chunk --strategy fixed:size={args.size}` on a "
-            f"{tiny_bytes}-byte file (best of {args.runs}): {min(overhead.times) * 1e3:.1f} ms, "
+            f"{tiny_bytes}-byte file (best of {args.runs}): {min(overhead.process_times) * 1e3:.1f} ms, "
             "included in the whole-process column."
         )
     lines.append("")

@@ -16,7 +16,7 @@
 use bpe_openai::Tokenizer;
 
 use super::pretoken::pieces;
-use super::sizer::{piece_tokens, Unit};
+use super::sizer::{with_memo, PieceMemo, Unit};
 
 /// One document's pre-tokenisation, for exact token counts of its sub-slices.
 pub struct DocTokens<'t> {
@@ -35,11 +35,13 @@ impl<'t> DocTokens<'t> {
         let mut bounds = vec![0];
         let mut before = vec![0];
         let mut at = 0;
-        for piece in pieces(bpe, text) {
-            at += piece.len();
-            bounds.push(at);
-            before.push(before.last().unwrap() + piece_tokens(bpe, piece));
-        }
+        with_memo(bpe, |memo| {
+            for piece in pieces(bpe, text) {
+                at += piece.len();
+                bounds.push(at);
+                before.push(before.last().unwrap() + memo.tokens(piece));
+            }
+        });
         Some(DocTokens {
             text,
             bpe,
@@ -59,32 +61,32 @@ impl<'t> DocTokens<'t> {
             .find(|(_, c)| !c.is_whitespace())
             .map_or(start, |(i, _)| start + i);
         let safe = last_solid.min(end.saturating_sub(4));
-        let mut total = 0;
-        let mut at = start;
-        for p in pieces(self.bpe, piece) {
-            if at >= safe {
-                break;
-            }
-            if let Ok(i) = self.bounds.binary_search(&at) {
-                // In step with the document: jump to the last safe boundary, then count the tail.
-                let j = self.bounds.partition_point(|&b| b <= safe) - 1;
-                if j > i {
-                    total += self.before[j] - self.before[i];
-                    let tail = &self.text[self.bounds[j]..end];
-                    return total
-                        + pieces(self.bpe, tail)
-                            .map(|p| piece_tokens(self.bpe, p))
-                            .sum::<usize>();
+        with_memo(self.bpe, |memo| {
+            let bpe = self.bpe;
+            let count = |memo: &mut PieceMemo, text: &str| -> usize {
+                pieces(bpe, text).map(|p| memo.tokens(p)).sum()
+            };
+            let mut total = 0;
+            let mut at = start;
+            for p in pieces(self.bpe, piece) {
+                if at >= safe {
+                    break;
                 }
+                if let Ok(i) = self.bounds.binary_search(&at) {
+                    // In step with the document: jump to the last safe boundary, then count the
+                    // tail.
+                    let j = self.bounds.partition_point(|&b| b <= safe) - 1;
+                    if j > i {
+                        total += self.before[j] - self.before[i];
+                        return total + count(memo, &self.text[self.bounds[j]..end]);
+                    }
+                }
+                total += memo.tokens(p);
+                at += p.len();
             }
-            total += piece_tokens(self.bpe, p);
-            at += p.len();
-        }
-        // Never in step (or nothing to skip): the rest counted directly.
-        total
-            + pieces(self.bpe, &self.text[at..end])
-                .map(|p| piece_tokens(self.bpe, p))
-                .sum::<usize>()
+            // Never in step (or nothing to skip): the rest counted directly.
+            total + count(memo, &self.text[at..end])
+        })
     }
 }
 

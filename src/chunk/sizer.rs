@@ -40,9 +40,9 @@ impl Unit {
     pub fn count(self, text: &str) -> usize {
         match self.bpe() {
             None => text.chars().count(),
-            Some(bpe) => pieces(bpe, text)
-                .map(|piece| piece_tokens(bpe, piece))
-                .sum(),
+            Some(bpe) => with_memo(bpe, |memo| {
+                pieces(bpe, text).map(|piece| memo.tokens(piece)).sum()
+            }),
         }
     }
 }
@@ -58,14 +58,16 @@ pub fn cl100k_tokens(text: &str) -> usize {
 pub fn token_offsets(bpe: &Tokenizer, text: &str) -> Vec<usize> {
     let mut offsets = Vec::with_capacity(text.len() / 3 + 2);
     let mut at = 0;
-    for piece in pieces(bpe, text) {
-        with_piece(bpe, piece, |lens| {
-            for &len in lens {
-                offsets.push(at);
-                at += len as usize;
-            }
-        });
-    }
+    with_memo(bpe, |memo| {
+        for piece in pieces(bpe, text) {
+            memo.with_lens(piece, |lens| {
+                for &len in lens {
+                    offsets.push(at);
+                    at += len as usize;
+                }
+            });
+        }
+    });
     offsets.push(at);
     debug_assert_eq!(at, text.len());
     offsets
@@ -85,37 +87,52 @@ thread_local! {
 const MEMO_PIECE_BYTES: usize = 64;
 const MEMO_PIECES: usize = 1 << 20;
 
-/// Tokens of one pre-token `piece` of `bpe`'s text.
-pub(crate) fn piece_tokens(bpe: &Tokenizer, piece: &str) -> usize {
-    with_piece(bpe, piece, |lens| lens.len())
-}
-
-/// Calls `f` with the byte length of each token of one pre-token `piece` of `bpe`'s text.
-fn with_piece<R>(bpe: &Tokenizer, piece: &str, f: impl FnOnce(&[u16]) -> R) -> R {
-    let encode = || -> Box<[u16]> {
-        bpe.bpe
-            .encode_via_backtracking(piece.as_bytes())
-            .into_iter()
-            .map(|t| bpe.bpe.token_len(t) as u16)
-            .collect()
-    };
-    if piece.len() > MEMO_PIECE_BYTES {
-        return f(&encode());
-    }
+/// The calling thread's memo of `bpe`'s pieces, borrowed once for a whole loop over pieces (a
+/// thread-local access per piece cost more than the lookup). `f` must not count tokens through
+/// another `with_memo` of the same vocabulary: the memo is borrowed until it returns.
+pub(crate) fn with_memo<R>(bpe: &Tokenizer, f: impl FnOnce(&mut PieceMemo) -> R) -> R {
     let which = usize::from(!std::ptr::eq(bpe, bpe_openai::cl100k_base()));
     MEMO.with(|memo| {
-        let mut memo = memo[which].borrow_mut();
-        if let Some(lens) = memo.get(piece.as_bytes()) {
+        let mut map = memo[which].borrow_mut();
+        f(&mut PieceMemo { bpe, map: &mut map })
+    })
+}
+
+/// One thread's memo of one vocabulary's pieces, while borrowed ([`with_memo`]).
+pub(crate) struct PieceMemo<'a> {
+    bpe: &'a Tokenizer,
+    map: &'a mut Memo,
+}
+
+impl PieceMemo<'_> {
+    /// Tokens of one pre-token `piece`.
+    pub(crate) fn tokens(&mut self, piece: &str) -> usize {
+        self.with_lens(piece, |lens| lens.len())
+    }
+
+    /// Calls `f` with the byte length of each token of one pre-token `piece`.
+    pub(crate) fn with_lens<R>(&mut self, piece: &str, f: impl FnOnce(&[u16]) -> R) -> R {
+        let encode = || -> Box<[u16]> {
+            let bpe = &self.bpe.bpe;
+            bpe.encode_via_backtracking(piece.as_bytes())
+                .into_iter()
+                .map(|t| bpe.token_len(t) as u16)
+                .collect()
+        };
+        if piece.len() > MEMO_PIECE_BYTES {
+            return f(&encode());
+        }
+        if let Some(lens) = self.map.get(piece.as_bytes()) {
             return f(lens);
         }
         let lens = encode();
         let out = f(&lens);
-        if memo.len() >= MEMO_PIECES {
-            memo.clear();
+        if self.map.len() >= MEMO_PIECES {
+            self.map.clear();
         }
-        memo.insert(piece.as_bytes().into(), lens);
+        self.map.insert(piece.as_bytes().into(), lens);
         out
-    })
+    }
 }
 
 #[cfg(test)]
