@@ -203,6 +203,43 @@ fn missing_models_say_how_to_install_them() {
 }
 
 #[test]
+fn chunk_timing_reports_the_call_on_stderr_and_leaves_stdout_alone() {
+    let file = fixture().join("documents/sourdough-notes.md");
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    let path = file.to_str().unwrap();
+    let plain = chunkbench(&["chunk", "--strategy", "fixed:size=20", path]);
+    let timed = chunkbench(&["chunk", "--timing", "--strategy", "fixed:size=20", path]);
+    assert_eq!(timed.status.code(), Some(0));
+    assert_eq!(
+        plain.stdout, timed.stdout,
+        "--timing changes nothing on stdout"
+    );
+    let chunks = String::from_utf8_lossy(&timed.stdout).lines().count();
+    let stderr = String::from_utf8_lossy(&timed.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("chunking: "))
+        .unwrap_or_else(|| panic!("no timing line in {stderr:?}"));
+    assert!(
+        line.starts_with(&format!("chunking: {bytes} bytes into {chunks} chunks in ")),
+        "{line}"
+    );
+    let seconds: f64 = line
+        .split(" in ")
+        .nth(1)
+        .unwrap()
+        .split(" s")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(seconds > 0.0 && seconds < 60.0, "{line}");
+    assert!(
+        plain.stderr.is_empty() || !String::from_utf8_lossy(&plain.stderr).contains("chunking: ")
+    );
+}
+
+#[test]
 fn chunk_prints_code_point_spans() {
     let file = fixture().join("documents/sourdough-notes.md");
     let text = std::fs::read_to_string(&file).unwrap();
