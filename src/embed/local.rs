@@ -42,6 +42,8 @@ pub struct LocalModel {
     /// One ONNX Runtime session per parallel lane (the same graph), each with `split.threads`
     /// intra-op threads.
     models: Vec<TextEmbedding>,
+    /// How to load the other sessions, on the first batch.
+    sessions: Sessions,
     split: ThreadSplit,
     /// The same tokenizer without truncation or padding, to count what the model would read.
     counter: tokenizers::Tokenizer,
@@ -50,6 +52,37 @@ pub struct LocalModel {
     id: String,
     name: String,
     digest: String,
+}
+
+/// What an embedding session is made of: the model directory's graph and tokenizer, on the
+/// process's ONNX Runtime environment, with `threads` intra-op threads.
+struct Sessions {
+    dir: PathBuf,
+    tokenizer: TokenizerFiles,
+    max_tokens: usize,
+    env: ort::environment::Environment,
+    threads: usize,
+}
+
+impl Sessions {
+    /// One session of the graph `onnx` (the bytes of the directory's `model.onnx`).
+    fn load(&self, onnx: Vec<u8>) -> Result<TextEmbedding> {
+        let opts = InitOptionsUserDefined::new()
+            .with_max_length(self.max_tokens)
+            .with_environment(self.env.clone())
+            .with_intra_threads(self.threads);
+        TextEmbedding::try_new_from_user_defined(
+            UserDefinedEmbeddingModel::new(onnx, self.tokenizer.clone()),
+            opts,
+        )
+        .map_err(|e| {
+            Error::Model(format!(
+                "cannot load the embedding model in {}: {}; the directory must hold an ONNX export of the model (model.onnx) and its tokenizer files: re-create it (`scripts/fetch-models.sh --force` for the bundled model)",
+                self.dir.display(),
+                e.to_string().trim_end_matches('.')
+            ))
+        })
+    }
 }
 
 /// The process's ONNX Runtime environment on the library of `models_dir` (or `ORT_DYLIB_PATH`),
@@ -151,25 +184,16 @@ impl LocalModel {
         // pool there, whose other workers can be waiting for that lock. Batches are tokenised on
         // the session's thread; the sessions are the parallelism.
         tokenizers::utils::parallelism::set_parallelism(false);
-        let models = (0..split.sessions)
-            .map(|_| {
-                let opts = InitOptionsUserDefined::new()
-                    .with_max_length(config.max_tokens)
-                    .with_environment(env.clone())
-                    .with_intra_threads(split.threads);
-                TextEmbedding::try_new_from_user_defined(
-                    UserDefinedEmbeddingModel::new(onnx.clone(), tokenizer.clone()),
-                    opts,
-                )
-                .map_err(|e| {
-                    Error::Model(format!(
-                        "cannot load the embedding model in {}: {}; the directory must hold an ONNX export of the model (model.onnx) and its tokenizer files: re-create it (`scripts/fetch-models.sh --force` for the bundled model)",
-                        dir.display(),
-                        e.to_string().trim_end_matches('.')
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let sessions = Sessions {
+            dir: dir.to_path_buf(),
+            tokenizer,
+            max_tokens: config.max_tokens,
+            env,
+            threads: split.threads,
+        };
+        // One session now (its tokenizer counts tokens); the others when a batch is embedded,
+        // so a run served from the cache holds one copy of the model.
+        let models = vec![sessions.load(onnx)?];
         let mut counter = models[0].tokenizer.clone();
         counter.with_padding(None);
         counter
@@ -190,6 +214,7 @@ impl LocalModel {
         );
         Ok(LocalModel {
             models,
+            sessions,
             split,
             counter,
             config,
@@ -376,7 +401,29 @@ struct TokenOutput {
 
 impl LocalModel {
     /// The model's token vectors for `texts`, one output per batch the runtime ran.
+    /// Loads the sessions not loaded yet (all of them before the first batch, so a batch always
+    /// splits the same way). The graph is read again and must be the one loaded first.
+    fn load_sessions(&mut self) -> Result<()> {
+        if self.models.len() >= self.split.sessions {
+            return Ok(());
+        }
+        let path = self.sessions.dir.join("model.onnx");
+        let onnx = std::fs::read(&path)
+            .map_err(|e| Error::Model(format!("{}: cannot read it ({e})", path.display())))?;
+        if super::cache::sha256_hex(&onnx) != self.digest {
+            return Err(Error::Model(format!(
+                "{} changed while chunkbench was running; run again",
+                path.display()
+            )));
+        }
+        while self.models.len() < self.split.sessions {
+            self.models.push(self.sessions.load(onnx.clone())?);
+        }
+        Ok(())
+    }
+
     fn token_outputs(&mut self, texts: &[&str]) -> Result<Vec<TokenOutput>> {
+        self.load_sessions()?;
         let fail = |e: String| Error::Model(format!("embedding failed ({}): {e}", self.name));
         // Contiguous parts, one per session (texts come sorted by length, so parts pad alike);
         // the same batch always splits the same way.
