@@ -8,6 +8,7 @@ pub mod cache;
 pub mod http;
 pub mod late;
 pub mod local;
+mod onnx;
 pub mod open;
 pub mod st_config;
 pub mod threads;
