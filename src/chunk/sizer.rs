@@ -119,6 +119,10 @@ impl PieceMemo<'_> {
                 .map(|t| bpe.token_len(t) as u16)
                 .collect()
         };
+        // Every byte is a token of the byte-level vocabularies: a one-byte piece is one token.
+        if piece.len() == 1 {
+            return f(&[1]);
+        }
         if piece.len() > MEMO_PIECE_BYTES {
             return f(&encode());
         }
