@@ -73,6 +73,36 @@ pub fn token_offsets(bpe: &Tokenizer, text: &str) -> Vec<usize> {
     offsets
 }
 
+/// The token boundaries of `text` that `wanted` picks, as `(i, byte offset)` in order of `i`,
+/// where boundary `i` is where token `i` starts and boundary `n` (the token count, returned
+/// too) is `text.len()`, always included. `wanted` is asked once for each `i < n`, in order.
+/// The same offsets as [`token_offsets`] without holding one per token: a window chunker needs
+/// two per window.
+pub fn token_boundaries(
+    bpe: &Tokenizer,
+    text: &str,
+    mut wanted: impl FnMut(usize) -> bool,
+) -> (Vec<(usize, usize)>, usize) {
+    let mut marks = Vec::new();
+    let (mut i, mut at) = (0, 0);
+    with_memo(bpe, |memo| {
+        for piece in pieces(bpe, text) {
+            memo.with_lens(piece, |lens| {
+                for &len in lens {
+                    if wanted(i) {
+                        marks.push((i, at));
+                    }
+                    i += 1;
+                    at += len as usize;
+                }
+            });
+        }
+    });
+    debug_assert_eq!(at, text.len());
+    marks.push((i, at));
+    (marks, i)
+}
+
 /// Token byte lengths of pre-token pieces, per thread and vocabulary. Text repeats its words,
 /// and chunkers measure overlapping candidates of the same text many times, so most pieces are
 /// encoded once.
@@ -197,6 +227,22 @@ mod tests {
                     tiktoken_offsets(unit, &text)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn boundaries_are_the_offsets_picked() {
+        let text = "Héllo wörld — 😀 tokens\n\nand more text, with 12345 numbers. ".repeat(9);
+        for unit in [Unit::Cl100k, Unit::O200k] {
+            let bpe = unit.bpe().unwrap();
+            let all = token_offsets(bpe, &text);
+            let (marks, n) = token_boundaries(bpe, &text, |i| i % 7 == 0 || i % 5 == 2);
+            assert_eq!(n, all.len() - 1);
+            let expected: Vec<(usize, usize)> = (0..all.len())
+                .filter(|&i| i % 7 == 0 || i % 5 == 2 || i == n)
+                .map(|i| (i, all[i]))
+                .collect();
+            assert_eq!(marks, expected);
         }
     }
 

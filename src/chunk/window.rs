@@ -82,23 +82,32 @@ impl Window {
 
 impl Chunker for Window {
     fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
-        let offsets: Vec<usize> = match self.unit.bpe() {
-            Some(bpe) => super::sizer::token_offsets(bpe, text),
-            None => text
-                .char_indices()
-                .map(|(i, _)| i)
-                .chain(std::iter::once(text.len()))
-                .collect(),
+        // Only the boundaries a window starts or ends at: every stride, and size past each.
+        let stride = self.size - self.overlap;
+        let wanted =
+            |i: usize| i % stride == 0 || (i >= self.size && (i - self.size) % stride == 0);
+        let (marks, n) = match self.unit.bpe() {
+            Some(bpe) => super::sizer::token_boundaries(bpe, text, wanted),
+            None => {
+                let mut marks: Vec<(usize, usize)> = text
+                    .char_indices()
+                    .enumerate()
+                    .filter(|&(i, _)| wanted(i))
+                    .map(|(i, (at, _))| (i, at))
+                    .collect();
+                let n = text.chars().count();
+                marks.push((n, text.len()));
+                (marks, n)
+            }
         };
-        let n = offsets.len() - 1;
+        let offset = |i: usize| {
+            let k = marks.partition_point(|&(j, _)| j < i);
+            debug_assert_eq!(marks[k].0, i, "a window boundary is kept");
+            ceil_char_boundary(text, marks[k].1)
+        };
         Ok(self
             .windows(n)
-            .map(|(a, b)| {
-                Span::new(
-                    ceil_char_boundary(text, offsets[a]),
-                    ceil_char_boundary(text, offsets[b]),
-                )
-            })
+            .map(|(a, b)| Span::new(offset(a), offset(b)))
             .filter(|s| !s.is_empty())
             .collect())
     }
