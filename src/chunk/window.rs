@@ -84,8 +84,9 @@ impl Chunker for Window {
     fn chunk(&self, text: &str, _env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         // Only the boundaries a window starts or ends at: every stride, and size past each.
         let stride = self.size - self.overlap;
-        let wanted =
-            |i: usize| i % stride == 0 || (i >= self.size && (i - self.size) % stride == 0);
+        let wanted = |i: usize| {
+            i.is_multiple_of(stride) || (i >= self.size && (i - self.size).is_multiple_of(stride))
+        };
         let (marks, n) = match self.unit.bpe() {
             Some(bpe) => super::sizer::token_boundaries(bpe, text, wanted),
             None => {
