@@ -56,21 +56,8 @@ pub fn cl100k_tokens(text: &str) -> usize {
 /// covers `offsets[i]..offsets[i+1]`. A token may end inside a multi-byte character (byte-level
 /// BPE); callers snap to char boundaries.
 pub fn token_offsets(bpe: &Tokenizer, text: &str) -> Vec<usize> {
-    let mut offsets = Vec::with_capacity(text.len() / 3 + 2);
-    let mut at = 0;
-    with_memo(bpe, |memo| {
-        for piece in pieces(bpe, text) {
-            memo.with_lens(piece, |lens| {
-                for &len in lens {
-                    offsets.push(at);
-                    at += len as usize;
-                }
-            });
-        }
-    });
-    offsets.push(at);
-    debug_assert_eq!(at, text.len());
-    offsets
+    let (marks, _) = token_boundaries(bpe, text, |_| true);
+    marks.into_iter().map(|(_, at)| at).collect()
 }
 
 /// The token boundaries of `text` that `wanted` picks, as `(i, byte offset)` in order of `i`,
