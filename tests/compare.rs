@@ -2,6 +2,8 @@
 //! chunks are degraded is caught (exit 1, naming the strategy and the metric); identical runs and
 //! runs that differ only by a negligible change pass (exit 0); runs of another k are refused (2).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -42,12 +44,7 @@ fn run(dir: &Path, cache: &Path, fixed_size: usize, k: usize) -> PathBuf {
         "--cache-dir",
         cache.to_str().unwrap(),
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::succeeded(o, "chunkbench run");
     out
 }
 

@@ -2,12 +2,12 @@
 //! `make models`): tables are written, a second run is served from the embedding cache, and the
 //! tables are byte-identical whatever the thread count.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny")
-}
+use common::fixture;
 
 fn run(out: &Path, cache: &Path, threads: &str, extra: &[&str]) -> std::process::Output {
     let output = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
@@ -23,13 +23,7 @@ fn run(out: &Path, cache: &Path, threads: &str, extra: &[&str]) -> std::process:
         .env("RAYON_NUM_THREADS", threads)
         .output()
         .expect("runs");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "chunkbench run failed (are the models installed? `make models`): {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::succeeded(output, "chunkbench run")
 }
 
 fn timings(dir: &Path) -> serde_json::Value {

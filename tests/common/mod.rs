@@ -50,10 +50,15 @@ pub fn chunkbench(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("runs chunkbench");
+    succeeded(out, &format!("chunkbench {args:?}"))
+}
+
+/// Asserts that a chunkbench process (`what`) exited 0, showing its stderr when it did not.
+pub fn succeeded(out: Output, what: &str) -> Output {
     assert_eq!(
         out.status.code(),
         Some(0),
-        "chunkbench {args:?} failed (are the models installed? `make models`): {}",
+        "{what} failed (are the models installed? `make models`): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out
