@@ -28,9 +28,9 @@ pub fn chunk(args: ChunkArgs) -> Result<i32> {
     } else {
         None
     };
-    // The vocabularies load on first use; load them before the clock starts, as the Python
-    // tools' timings in benches/peers do (their tokenizer is loaded by a warm-up call).
-    // The lines below count cl100k tokens anyway; o200k is loaded only for a strategy naming it.
+    // Vocabularies load on first use: with --timing, load them before the clock starts, as the
+    // Python tools in benches/peers load theirs in a warm-up call. cl100k always (each output
+    // line counts its tokens); o200k only when the strategy (or a base inside it) names it.
     if args.timing {
         let _ = chunk::Unit::Cl100k.bpe();
         if args.strategy.contains("o200k") {
