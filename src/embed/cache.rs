@@ -13,7 +13,10 @@
 //! # What is guaranteed
 //!
 //! - **A vector is used only if its record's checksum verifies**, and it is the bit-identical
-//!   `f32` data that was written for that key.
+//!   `f32` data that was written for that key. Records are verified at open and again each time a
+//!   vector is read: vectors stay in the file (and the page cache), the cache holds only each
+//!   key's offset, so its memory grows with the number of texts, not with their vectors. A record
+//!   changed after open is an error naming the file, never a wrong vector.
 //! - **On open**, under an exclusive lock on the file: a torn or corrupt tail (everything after
 //!   the last record that verifies: a partial record left by a killed run, or whole records that
 //!   fail their checksum) is cut off, so nothing is ever appended after torn bytes. A record in the
@@ -41,7 +44,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::lockfile::{open_rw, read_all, FileLock, Merged};
+use crate::lockfile::{open_rw, FileLock, Merged};
 
 /// A cache key: sha256 over the embedder id and the text.
 pub type Key = [u8; 32];
@@ -54,11 +57,13 @@ const CHECK: usize = 8;
 pub struct EmbeddingCache {
     id: String,
     path: PathBuf,
-    map: HashMap<Key, Arc<[f32]>>,
+    /// The byte offset in `file` of each cached vector's record: vectors stay on disk (and in
+    /// the page cache) and are read when asked for, so memory grows with the number of texts
+    /// (a key and an offset each), not with their vectors.
+    map: HashMap<Key, u64>,
     file: Option<File>,
     /// The dimension of the file's records, once known (from its header or the first insert).
     dim: Option<usize>,
-    hits: usize,
     warnings: Vec<String>,
 }
 
@@ -105,81 +110,139 @@ fn encode(key: &Key, v: &[f32], buf: &mut Vec<u8>) {
     buf.extend_from_slice(&check);
 }
 
-/// What a version-2 file holds.
+/// Records read at a time while a file is verified at open or merged: memory stays one block
+/// (about 1.5 MB at 384 dimensions) whatever the file's size.
+const BLOCK_RECORDS: usize = 1024;
+
+/// Where the records of a version-2 file that verify sit.
 struct Loaded {
-    map: HashMap<Key, Arc<[f32]>>,
+    /// The byte offset of each key's record.
+    map: HashMap<Key, u64>,
     /// `None` when the header is torn (the file is started afresh).
     dim: Option<usize>,
     /// The end of the last good record (or of the header): everything after it is cut off.
-    good_end: usize,
+    good_end: u64,
     warnings: Vec<String>,
 }
 
-/// Parses a file's bytes; `Err(())` when the header does not verify.
-fn load(bytes: &[u8], path: &Path) -> std::result::Result<Loaded, ()> {
+/// Reads `buf.len()` bytes at byte `at` of `f` (no shared file position, so threads may read
+/// at once).
+fn read_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(f, buf, at)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            match std::os::windows::fs::FileExt::seek_read(f, &mut buf[done..], at + done as u64)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => done += n,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether record `r` (key, data, check) verifies.
+fn verifies(r: &[u8], dim: usize) -> bool {
+    let (key, rest) = r.split_at(32);
+    let (data, check) = rest.split_at(4 * dim);
+    record_check(key, dim, data) == check
+}
+
+fn decode(data: &[u8]) -> Vec<f32> {
+    data.chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+        .collect()
+}
+
+/// Verifies every record of the `len` bytes of `f`, a block at a time, and indexes the good
+/// ones; `Ok(Err(()))` when the header does not verify.
+fn load(f: &File, len: u64, path: &Path) -> Result<std::result::Result<Loaded, ()>> {
+    let io = |e| Error::io(path, e);
     let mut warnings = Vec::new();
     let mut map = HashMap::new();
-    if bytes.len() < HEADER {
-        if !bytes.is_empty() {
+    if len < HEADER as u64 {
+        if len > 0 {
             warnings.push(format!(
-                "{}: torn header ({} bytes) cut off; the cache starts empty",
+                "{}: torn header ({len} bytes) cut off; the cache starts empty",
                 path.display(),
-                bytes.len()
             ));
         }
-        return Ok(Loaded {
+        return Ok(Ok(Loaded {
             map,
             dim: None,
             good_end: 0,
             warnings,
-        });
+        }));
     }
-    let dim = parse_header(&bytes[..HEADER]).ok_or(())?;
+    let mut h = [0u8; HEADER];
+    read_at(f, &mut h, 0).map_err(io)?;
+    let Some(dim) = parse_header(&h) else {
+        return Ok(Err(()));
+    };
     let rec = record_len(dim);
-    let mut good_end = HEADER;
-    let mut bad = Vec::new();
-    let mut at = HEADER;
-    while at + rec <= bytes.len() {
-        let r = &bytes[at..at + rec];
-        let (key, rest) = r.split_at(32);
-        let (data, check) = rest.split_at(4 * dim);
-        if record_check(key, dim, data) == check {
-            let v: Vec<f32> = data
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-                .collect();
-            map.insert(key.try_into().expect("32 bytes"), Arc::from(v));
-            good_end = at + rec;
-        } else {
-            bad.push(at);
+    let whole = (len as usize - HEADER) / rec;
+    let mut good_end = HEADER as u64;
+    let mut bad: Vec<(u64, [u8; 4])> = Vec::new();
+    let mut buf = vec![0u8; BLOCK_RECORDS.min(whole) * rec];
+    for first in (0..whole).step_by(BLOCK_RECORDS) {
+        let n = (whole - first).min(BLOCK_RECORDS);
+        let at = (HEADER + first * rec) as u64;
+        let block = &mut buf[..n * rec];
+        read_at(f, block, at).map_err(io)?;
+        for (j, r) in block.chunks_exact(rec).enumerate() {
+            let here = at + (j * rec) as u64;
+            if verifies(r, dim) {
+                map.insert(r[..32].try_into().expect("32 bytes"), here);
+                good_end = here + rec as u64;
+            } else {
+                bad.push((here, r[..4].try_into().expect("4 bytes")));
+            }
         }
-        at += rec;
     }
-    for &b in bad.iter().filter(|&&b| b < good_end) {
+    for (b, start) in bad.iter().filter(|(b, _)| *b < good_end) {
         warnings.push(format!(
             "{}: the record at byte {b} fails its checksum; dropped 1 cached vector ({dim} \
              dimensions, key {}…), its text will be embedded again",
             path.display(),
-            hex(&bytes[b..b + 4])
+            hex(start)
         ));
     }
-    if good_end < bytes.len() {
-        let whole = bad.iter().filter(|&&b| b >= good_end).count();
-        let partial = (bytes.len() - HEADER) % rec;
+    if good_end < len {
+        let whole = bad.iter().filter(|(b, _)| *b >= good_end).count();
+        let partial = (len as usize - HEADER) % rec;
         warnings.push(format!(
             "{}: cut off a torn or corrupt tail of {} bytes at byte {good_end} ({whole} whole \
              records failing their checksum, {partial} bytes of a partial record); those texts \
              will be embedded again",
             path.display(),
-            bytes.len() - good_end
+            len - good_end
         ));
     }
-    Ok(Loaded {
+    Ok(Ok(Loaded {
         map,
         dim: Some(dim),
         good_end,
         warnings,
-    })
+    }))
+}
+
+/// The vector of the record of `key` at byte `at` of `f` (named `path`), which verified when the
+/// file was opened: an error if it no longer does.
+fn read_record(f: &File, at: u64, key: &Key, dim: usize, path: &Path) -> Result<Vec<f32>> {
+    let mut r = vec![0u8; record_len(dim)];
+    read_at(f, &mut r, at).map_err(|e| Error::io(path, e))?;
+    if r[..32] != key[..] || !verifies(&r, dim) {
+        return Err(Error::Model(format!(
+            "{}: the cached vector at byte {at} no longer verifies (the file was changed by \
+             another program while this run used it); delete the file and run again",
+            path.display()
+        )));
+    }
+    Ok(decode(&r[32..32 + 4 * dim]))
 }
 
 impl EmbeddingCache {
@@ -213,12 +276,11 @@ impl EmbeddingCache {
         if path.exists() {
             let f = open_rw(&path)?;
             let lock = FileLock::new(&f, &path)?;
-            let bytes = read_all(&f, &path)?;
-            match load(&bytes, &path) {
+            let len = f.metadata().map_err(|e| Error::io(&path, e))?.len();
+            match load(&f, len, &path)? {
                 Ok(l) => {
-                    if l.good_end < bytes.len() {
-                        f.set_len(l.good_end as u64)
-                            .map_err(|e| Error::io(&path, e))?;
+                    if l.good_end < len {
+                        f.set_len(l.good_end).map_err(|e| Error::io(&path, e))?;
                     }
                     map = l.map;
                     dim = l.dim;
@@ -246,7 +308,6 @@ impl EmbeddingCache {
             map,
             file,
             dim,
-            hits: 0,
             warnings,
         })
     }
@@ -269,12 +330,41 @@ impl EmbeddingCache {
         self.map.contains_key(key)
     }
 
-    pub fn get(&mut self, key: &Key) -> Option<Arc<[f32]>> {
-        let v = self.map.get(key).cloned();
-        if v.is_some() {
-            self.hits += 1;
-        }
-        v
+    /// The cached vector of `key`, read from the file (`None` when it is not cached); an error
+    /// if its record no longer verifies. Takes `&self`: threads may read at once.
+    pub fn get(&self, key: &Key) -> Result<Option<Arc<[f32]>>> {
+        let (Some(&at), Some(f), Some(dim)) = (self.map.get(key), &self.file, self.dim) else {
+            return Ok(None);
+        };
+        Ok(Some(Arc::from(read_record(f, at, key, dim, &self.path)?)))
+    }
+
+    /// The cached vectors of `keys`, in order, each distinct key read once (equal texts share
+    /// one vector); an error names the first that is not cached.
+    pub fn vectors(&self, keys: &[Key]) -> Result<Vec<Arc<[f32]>>> {
+        let mut read: HashMap<&Key, Arc<[f32]>> = HashMap::with_capacity(keys.len());
+        keys.iter()
+            .map(|k| {
+                if let Some(v) = read.get(k) {
+                    return Ok(v.clone());
+                }
+                let v = self.get(k)?.ok_or_else(|| {
+                    Error::Model(format!(
+                        "{}: no cached vector for key {}… although it was embedded in this run \
+                         (was the file deleted meanwhile?)",
+                        self.path.display(),
+                        hex(&k[..4])
+                    ))
+                })?;
+                read.insert(k, v.clone());
+                Ok(v)
+            })
+            .collect()
+    }
+
+    /// The dimension of the cached vectors, once known.
+    pub fn dimension(&self) -> Option<usize> {
+        self.dim
     }
 
     /// Number of vectors in the cache.
@@ -324,6 +414,8 @@ impl EmbeddingCache {
         let len = f.metadata().map_err(io)?.len() as usize;
         let rec = record_len(d);
         let mut buf = Vec::with_capacity(HEADER + entries.len() * rec);
+        // Where the first record of `buf` lands (the file is opened for appending).
+        let mut first = HEADER;
         if len < HEADER {
             // New, or a header torn by a killed run: start afresh.
             f.set_len(0).map_err(io)?;
@@ -349,6 +441,7 @@ impl EmbeddingCache {
                 // A killed process left half a record: cut it before appending.
                 f.set_len((len - torn) as u64).map_err(io)?;
             }
+            first = len - torn;
         }
         for (k, v) in &entries {
             encode(k, v, &mut buf);
@@ -356,8 +449,8 @@ impl EmbeddingCache {
         let mut w = f;
         w.write_all(&buf).and_then(|_| w.flush()).map_err(io)?;
         self.dim = Some(d);
-        for (k, v) in entries {
-            self.map.insert(k, Arc::from(v));
+        for (i, (k, _)) in entries.iter().enumerate() {
+            self.map.insert(*k, (first + i * rec) as u64);
         }
         Ok(())
     }
@@ -368,8 +461,9 @@ impl EmbeddingCache {
 /// its checksum is left out and reported, as a run would. Both must hold vectors of one dimension
 /// (files of the same name do: the name is the hash of the embedder id).
 pub fn merge_file(src: &Path, dst: &Path) -> Result<Merged> {
-    let bytes = std::fs::read(src).map_err(|e| Error::io(src, e))?;
-    let source = load(&bytes, src).map_err(|()| {
+    let f = File::open(src).map_err(|e| Error::io(src, e))?;
+    let len = f.metadata().map_err(|e| Error::io(src, e))?.len();
+    let source = load(&f, len, src)?.map_err(|()| {
         Error::Usage(format!(
             "{}: not an embedding cache file (its header does not verify); leave it out of the merge",
             src.display()
@@ -379,18 +473,24 @@ pub fn merge_file(src: &Path, dst: &Path) -> Result<Merged> {
     let mut warnings = source.warnings;
     warnings.append(&mut target.warnings);
     let total = source.map.len();
-    let mut entries: Vec<(Key, Vec<f32>)> = source
+    let mut missing: Vec<(Key, u64)> = source
         .map
         .into_iter()
         .filter(|(k, _)| !target.contains(k))
-        .map(|(k, v)| (k, v.to_vec()))
         .collect();
-    entries.sort_unstable_by_key(|e| e.0);
-    let added = entries.len();
-    target.insert_all(entries)?;
+    missing.sort_unstable_by_key(|e| e.0);
+    if let Some(dim) = source.dim {
+        for block in missing.chunks(BLOCK_RECORDS) {
+            let entries = block
+                .iter()
+                .map(|(k, at)| Ok((*k, read_record(&f, *at, k, dim, src)?)))
+                .collect::<Result<Vec<_>>>()?;
+            target.insert_all(entries)?;
+        }
+    }
     Ok(Merged {
-        added,
-        present: total - added,
+        added: missing.len(),
+        present: total - missing.len(),
         warnings,
     })
 }
@@ -402,6 +502,14 @@ fn hex(bytes: &[u8]) -> String {
 /// Lower-case hex of a sha256 digest of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of the sha256 of the file at `path`, read in blocks (a model's graph is not
+/// held in memory to name it).
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut h = Sha256::new();
+    std::io::copy(&mut File::open(path)?, &mut h)?;
+    Ok(hex(&h.finalize()))
 }
 
 #[cfg(test)]

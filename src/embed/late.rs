@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::sha256_hex;
+use super::cache::{sha256_hex, Key};
 use super::{normalise, Embedder, EmbeddingCache};
 use crate::error::Result;
 
@@ -120,6 +120,19 @@ pub fn late_vectors(
     units: &[(usize, (usize, usize))],
     overlap: usize,
 ) -> Result<(Vec<Arc<[f32]>>, LateCost)> {
+    let (keys, cost) = late_keys(embedder, cache, documents, units, overlap)?;
+    Ok((cache.vectors(&keys)?, cost))
+}
+
+/// Pools the late vectors of `units` not cached yet into the cache, as [`late_vectors`] does,
+/// and returns their cache keys (the vectors stay on disk).
+pub fn late_keys(
+    embedder: &mut dyn Embedder,
+    cache: &mut EmbeddingCache,
+    documents: &[&str],
+    units: &[(usize, (usize, usize))],
+    overlap: usize,
+) -> Result<(Vec<Key>, LateCost)> {
     let t = Instant::now();
     let digests: Vec<Option<String>> = {
         let mut used = vec![false; documents.len()];
@@ -157,11 +170,7 @@ pub fn late_vectors(
         cache.insert_all(entries)?;
     }
     cost.seconds = t.elapsed().as_secs_f64();
-    let vectors = keys
-        .iter()
-        .map(|k| cache.get(k).expect("every unit was pooled above"))
-        .collect();
-    Ok((vectors, cost))
+    Ok((keys, cost))
 }
 
 #[cfg(test)]

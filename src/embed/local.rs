@@ -9,7 +9,9 @@ use std::path::Path;
 use fastembed::TextEmbedding;
 
 use super::late::{self, TokenVectors};
-use super::onnx::{environment, runtime_library, tokenizer_files, Sessions};
+use super::onnx::{
+    counting_tokenizer, environment, runtime_library, same_tokenizer, tokenizer_files, Sessions,
+};
 pub use super::onnx::{runtime, ORT_LIBRARY};
 use super::st_config::{self, Pooling, StConfig};
 pub use super::threads::ThreadSplit;
@@ -66,7 +68,7 @@ impl LocalModel {
     /// `ORT_DYLIB_PATH` names).
     pub fn load(dir: &Path, models_dir: &Path, options: LocalOptions) -> Result<Self> {
         let onnx_path = dir.join("model.onnx");
-        let onnx = std::fs::read(&onnx_path).map_err(|e| {
+        let digest = super::cache::file_sha256(&onnx_path).map_err(|e| {
             Error::Model(format!(
                 "{}: cannot read it ({e}); give --embed-model a sentence-transformers model directory exported to ONNX (model.onnx and the tokenizer files)",
                 onnx_path.display()
@@ -74,7 +76,7 @@ impl LocalModel {
         })?;
         let config = st_config::read(dir, options.pooling, options.max_tokens)?;
         let tokenizer = tokenizer_files(dir, config.max_tokens)?;
-        let digest = super::cache::sha256_hex(&onnx);
+        let counter = counting_tokenizer(dir, &tokenizer)?;
         let env = environment(&runtime_library(models_dir)?)?;
         let split = ThreadSplit::resolve(options.threads, options.sessions);
         // The sessions run on threads of their own, which may be started from a rayon worker
@@ -89,14 +91,9 @@ impl LocalModel {
             env,
             threads: split.threads,
         };
-        // One session now (its tokenizer counts tokens); the others when a batch is embedded,
-        // so a run served from the cache holds one copy of the model.
-        let models = vec![sessions.load(onnx)?];
-        let mut counter = models[0].tokenizer.clone();
-        counter.with_padding(None);
-        counter
-            .with_truncation(None)
-            .map_err(|e| Error::Model(format!("tokenizer of {}: {e}", dir.display())))?;
+        // The sessions load when the first batch is embedded: a run served from the cache holds
+        // no copy of the model.
+        let models = Vec::new();
         let name = dir.file_name().map_or_else(
             || dir.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -316,6 +313,14 @@ impl LocalModel {
         }
         while self.models.len() < self.split.sessions {
             self.models.push(self.sessions.load(onnx.clone())?);
+        }
+        // Tokens were counted (and inputs keyed) before any session existed.
+        if !same_tokenizer(&self.models[0], &self.counter) {
+            return Err(Error::Model(format!(
+                "{}: the sessions' tokenizer differs from the one chunkbench counts tokens with; \
+                 please report this model directory",
+                self.sessions.dir.display()
+            )));
         }
         Ok(())
     }

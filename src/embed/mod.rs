@@ -173,8 +173,21 @@ pub fn embed_cached(
     cache: &mut EmbeddingCache,
     texts: &[&str],
     batch: usize,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<Vec<std::sync::Arc<[f32]>>> {
+    let keys = cache_all(embedder, cache, texts, batch, progress)?;
+    cache.vectors(&keys)
+}
+
+/// Embeds what [`embed_cached`] would, but returns the cache key of each text instead of its
+/// vector: the vectors stay on disk until a stage reads the ones it needs.
+pub fn cache_all(
+    embedder: &mut dyn Embedder,
+    cache: &mut EmbeddingCache,
+    texts: &[&str],
+    batch: usize,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<cache::Key>> {
     let keys: Vec<cache::Key> = texts.iter().map(|t| cache.key(t)).collect();
     let mut missing: Vec<usize> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -211,20 +224,16 @@ pub fn embed_cached(
         progress(done, total);
     }
     if !same_as.is_empty() {
+        let firsts: Vec<cache::Key> = same_as.iter().map(|&(_, first)| keys[first]).collect();
         let entries = same_as
             .iter()
-            .map(|&(i, first)| {
-                let v = cache.get(&keys[first]).expect("embedded above");
-                (keys[i], v.to_vec())
-            })
+            .zip(cache.vectors(&firsts)?)
+            .map(|(&(i, _), v)| (keys[i], v.to_vec()))
             .collect();
         cache.insert_all(entries)?;
         progress(total, total);
     }
-    Ok(keys
-        .iter()
-        .map(|k| cache.get(k).expect("every text was embedded above"))
-        .collect())
+    Ok(keys)
 }
 
 #[cfg(test)]

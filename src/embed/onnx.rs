@@ -112,3 +112,57 @@ pub(crate) fn tokenizer_files(dir: &Path, max_tokens: usize) -> Result<Tokenizer
         tokenizer_config_file: serde_json::to_vec(&config).expect("JSON"),
     })
 }
+
+/// The model's tokenizer as its sessions build it (`tokenizer.json` with the special tokens of
+/// `special_tokens_map.json` added), without padding or truncation: what counts the tokens the
+/// model reads, with no session loaded. The first session loaded checks it reads alike
+/// ([`same_tokenizer`]).
+pub(crate) fn counting_tokenizer(
+    dir: &Path,
+    files: &TokenizerFiles,
+) -> Result<tokenizers::Tokenizer> {
+    let fail = |file: &str, e: &dyn std::fmt::Display| {
+        Error::Model(format!("{}: {e}", dir.join(file).display()))
+    };
+    let mut t = tokenizers::Tokenizer::from_bytes(&files.tokenizer_file)
+        .map_err(|e| fail("tokenizer.json", &e))?;
+    let map: serde_json::Value = serde_json::from_slice(&files.special_tokens_map_file)
+        .map_err(|e| fail("special_tokens_map.json", &e))?;
+    for value in map.as_object().into_iter().flat_map(|m| m.values()) {
+        let token = match value {
+            serde_json::Value::String(content) => Some(tokenizers::AddedToken {
+                content: content.clone(),
+                special: true,
+                ..Default::default()
+            }),
+            // An object counts only with all its fields, as the sessions' loader reads it.
+            serde_json::Value::Object(_) => (|| {
+                Some(tokenizers::AddedToken {
+                    content: value["content"].as_str()?.to_owned(),
+                    special: true,
+                    single_word: value["single_word"].as_bool()?,
+                    lstrip: value["lstrip"].as_bool()?,
+                    rstrip: value["rstrip"].as_bool()?,
+                    normalized: value["normalized"].as_bool()?,
+                })
+            })(),
+            _ => None,
+        };
+        if let Some(token) = token {
+            t.add_special_tokens([token])
+                .map_err(|e| fail("special_tokens_map.json", &e))?;
+        }
+    }
+    t.with_padding(None);
+    t.with_truncation(None)
+        .map_err(|e| fail("tokenizer.json", &e))?;
+    Ok(t)
+}
+
+/// Whether the session's tokenizer, without padding and truncation, is `counter`.
+pub(crate) fn same_tokenizer(session: &TextEmbedding, counter: &tokenizers::Tokenizer) -> bool {
+    let mut t = session.tokenizer.clone();
+    t.with_padding(None);
+    let cleared = t.with_truncation(None).is_ok();
+    cleared && t.to_string(false).ok() == counter.to_string(false).ok()
+}

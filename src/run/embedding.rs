@@ -1,4 +1,6 @@
-//! Stage 2: every chunk text and every question embedded once, through the cache.
+//! Stage 2: every chunk text and every question embedded once, through the cache. The chunk
+//! vectors stay in the cache's file: the retrieval stage reads one strategy's at a time, so a
+//! run holds a key per chunk, not every strategy's vectors at once.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -11,16 +13,20 @@ use super::chunking::Chunked;
 use crate::chunk::sizer::cl100k_tokens;
 use crate::chunk::Embedding;
 use crate::dataset::Dataset;
+use crate::embed::cache::Key;
 use crate::embed::late::{self, LateCost};
-use crate::embed::{embed_cached, prefixed, Embedder, EmbeddingCache, Role};
+use crate::embed::{cache_all, prefixed, Embedder, EmbeddingCache, Role};
 use crate::error::Result;
 use crate::output::Progress;
 use crate::results::Timings;
 
-/// The vectors of a run: every strategy's chunks in collection order, then the questions.
-pub struct Embedded {
-    pub vectors: Vec<Arc<[f32]>>,
-    /// Where each strategy's chunk vectors start in `vectors`.
+/// The vectors of a run: the cache keys of every strategy's chunks in collection order, and the
+/// questions' vectors.
+pub struct Embedded<'c> {
+    cache: &'c EmbeddingCache,
+    keys: Vec<Key>,
+    questions: Vec<Arc<[f32]>>,
+    /// Where each strategy's chunk keys start in `keys`.
     pub offsets: Vec<usize>,
     /// Chunk texts of each strategy that were not in the cache before the run.
     pub new_per_strategy: Vec<usize>,
@@ -30,10 +36,11 @@ pub struct Embedded {
     pub late: Vec<Option<LateCost>>,
 }
 
-impl Embedded {
-    /// The vectors of strategy `s`'s chunks.
-    pub fn chunks(&self, s: usize, chunked: &[Chunked]) -> &[Arc<[f32]>] {
-        &self.vectors[self.offsets[s]..self.offsets[s] + chunked[s].chunks.len()]
+impl Embedded<'_> {
+    /// The vectors of strategy `s`'s chunks, read from the cache.
+    pub fn chunks(&self, s: usize, chunked: &[Chunked]) -> Result<Vec<Arc<[f32]>>> {
+        self.cache
+            .vectors(&self.keys[self.offsets[s]..self.offsets[s] + chunked[s].chunks.len()])
     }
 
     /// The embedder's input tokens of strategy `s`'s chunks.
@@ -42,23 +49,27 @@ impl Embedded {
     }
 
     /// The vectors of the questions, in dataset order.
-    pub fn questions(&self, chunked: &[Chunked]) -> &[Arc<[f32]>] {
-        let total: usize = chunked.iter().map(|c| c.chunks.len()).sum();
-        &self.vectors[total..]
+    pub fn questions(&self) -> &[Arc<[f32]>] {
+        &self.questions
+    }
+
+    /// The vectors' dimension (0 when nothing was embedded).
+    pub fn dimension(&self) -> usize {
+        self.cache.dimension().unwrap_or(0)
     }
 }
 
 /// Embeds what is not cached yet and fills the embedding fields of `timings`. Units of
 /// late-chunked strategies are pooled from their documents' token vectors instead.
-pub fn embed_all(
+pub fn embed_all<'c>(
     dataset: &Dataset,
     chunked: &[Chunked],
     batch: usize,
     embedder: &mut dyn Embedder,
-    cache: &mut EmbeddingCache,
+    cache: &'c mut EmbeddingCache,
     progress: &Progress,
     timings: &mut Timings,
-) -> Result<Embedded> {
+) -> Result<Embedded<'c>> {
     let t = Instant::now();
     let mut raw: Vec<Cow<str>> = Vec::new();
     let mut offsets = Vec::with_capacity(chunked.len());
@@ -91,27 +102,32 @@ pub fn embed_all(
         .filter(|&i| as_text[i])
         .map(|i| texts[i])
         .collect();
-    let text_vectors = embed_texts(embedder, cache, &wanted, batch, progress, timings)?;
-    let (late_vectors, late) = embed_late(dataset, chunked, embedder, cache, progress)?;
+    let text_keys = embed_texts(embedder, cache, &wanted, batch, progress, timings)?;
+    let (late_keys, late) = embed_late(dataset, chunked, embedder, cache, progress)?;
     for (s, cost) in late.iter().enumerate() {
         if let Some(cost) = cost {
             new_per_strategy[s] = cost.new_units;
         }
     }
-    let mut text_vectors = text_vectors.into_iter();
-    let mut late_vectors = late_vectors.into_iter();
-    let vectors = as_text
+    let mut text_keys = text_keys.into_iter();
+    let mut late_keys = late_keys.into_iter();
+    let mut keys = as_text
         .iter()
         .map(|&t| match t {
-            true => text_vectors.next(),
-            false => late_vectors.next(),
+            true => text_keys.next(),
+            false => late_keys.next(),
         })
         .collect::<Option<Vec<_>>>()
-        .expect("one vector per text");
+        .expect("one key per text");
+    let cache: &'c EmbeddingCache = cache;
+    let questions = cache.vectors(&keys[total_chunks..])?;
+    keys.truncate(total_chunks);
     timings.embed_seconds = t.elapsed().as_secs_f64();
     progress.note(&format!("embedded in {:.1} s", timings.embed_seconds));
     Ok(Embedded {
-        vectors,
+        cache,
+        keys,
+        questions,
         offsets,
         new_per_strategy,
         chunk_tokens,
@@ -130,7 +146,7 @@ fn new_texts(cache: &EmbeddingCache, texts: &[&str]) -> usize {
 }
 
 /// Embeds `texts` through the cache, with a note of what is new and a progress bar; fills the
-/// text-embedding fields of `timings`.
+/// text-embedding fields of `timings`. Returns each text's cache key.
 fn embed_texts(
     embedder: &mut dyn Embedder,
     cache: &mut EmbeddingCache,
@@ -138,7 +154,7 @@ fn embed_texts(
     batch: usize,
     progress: &Progress,
     timings: &mut Timings,
-) -> Result<Vec<Arc<[f32]>>> {
+) -> Result<Vec<Key>> {
     let t = Instant::now();
     let keyed: Vec<_> = texts.par_iter().map(|t| (cache.key(t), *t)).collect();
     let mut distinct = HashSet::new();
@@ -166,7 +182,7 @@ fn embed_texts(
     ));
     let bar = progress.bar("embedding", 0);
     let mut new_total = None;
-    let vectors = embed_cached(embedder, cache, texts, batch, |done, total| {
+    let keys = cache_all(embedder, cache, texts, batch, |done, total| {
         if new_total.is_none() {
             new_total = Some(total);
             bar.set_length(total as u64);
@@ -181,7 +197,7 @@ fn embed_texts(
     timings.embed_tokens_per_second = per_second(missing_tokens, seconds);
     timings.embedded_model_tokens = model_tokens;
     timings.embed_model_tokens_per_second = model_tokens.map(|n| per_second(n, seconds));
-    Ok(vectors)
+    Ok(keys)
 }
 
 /// `tokens` per second of `seconds` (0 for no time).
@@ -198,20 +214,20 @@ struct Late {
     new_units: usize,
 }
 
-/// Late-chunked strategies' vectors, in collection order, and each strategy's pooling.
-type LateVectors = (Vec<Arc<[f32]>>, Vec<Option<Late>>);
+/// Late-chunked strategies' cache keys, in collection order, and each strategy's pooling.
+type LateKeys = (Vec<Key>, Vec<Option<Late>>);
 
-/// The vectors of every late-chunked strategy's units, in collection order, and each
-/// strategy's cost (`None` for the others).
+/// The cache keys of every late-chunked strategy's units (pooled into the cache when missing),
+/// in collection order, and each strategy's cost (`None` for the others).
 fn embed_late(
     dataset: &Dataset,
     chunked: &[Chunked],
     embedder: &mut dyn Embedder,
     cache: &mut EmbeddingCache,
     progress: &Progress,
-) -> Result<LateVectors> {
+) -> Result<LateKeys> {
     let documents: Vec<&str> = dataset.documents.iter().map(|d| d.text.as_str()).collect();
-    let mut vectors = Vec::new();
+    let mut keys = Vec::new();
     let mut costs = Vec::with_capacity(chunked.len());
     for c in chunked {
         let Embedding::Late { overlap } = c.embedding else {
@@ -224,16 +240,16 @@ fn embed_late(
             .map(|(d, u)| (*d, (u.span.start, u.span.end)))
             .collect();
         let before = cache.len();
-        let (v, cost) = late::late_vectors(embedder, cache, &documents, &units, overlap)?;
+        let (k, cost) = late::late_keys(embedder, cache, &documents, &units, overlap)?;
         progress.note(&format!(
             "late chunking: {} documents read in {} windows ({} model tokens) in {:.1} s",
             cost.documents, cost.windows, cost.model_tokens, cost.seconds
         ));
-        vectors.extend(v);
+        keys.extend(k);
         costs.push(Some(Late {
             cost,
             new_units: cache.len() - before,
         }));
     }
-    Ok((vectors, costs))
+    Ok((keys, costs))
 }

@@ -164,7 +164,7 @@ fn embed_stage<'a>(
     models: Option<Models<'a>>,
     progress: &Progress,
     timings: &mut Timings,
-) -> Result<(Option<Embedded>, Option<&'a mut dyn Embedder>)> {
+) -> Result<(Option<Embedded<'a>>, Option<&'a mut dyn Embedder>)> {
     let Some(m) = models else {
         return Ok((None, None));
     };
@@ -173,7 +173,7 @@ fn embed_stage<'a>(
         chunked,
         config.batch,
         &mut *m.embedder,
-        &mut *m.cache,
+        m.cache,
         progress,
         timings,
     )?;
@@ -314,16 +314,18 @@ fn retrieve_and_score(
         found_share: config.found_share,
         plain_names: config.plain_names(),
     };
-    let questions = embedded.map(|e| e.questions(chunked));
+    let questions = embedded.map(|e| e.questions());
     let per_strategy: Vec<Vec<Row>> = chunked
         .par_iter()
         .enumerate()
         .map(|(s, c)| {
+            // Only the strategies being scored have their vectors in memory.
+            let vectors = embedded.map(|e| e.chunks(s, chunked)).transpose()?;
             retrieval::score_strategy(
                 &config.strategies[s],
                 &config.dataset,
                 c,
-                embedded.map(|e| e.chunks(s, chunked)),
+                vectors.as_deref(),
                 questions,
                 &retrieval,
             )
@@ -380,7 +382,7 @@ fn add_index_stats(
         let r = &mut row.results;
         if let (Some(embedder), Some(embedded), true) = (embedder, embedded, row.uses_vectors) {
             let identity = embedder.identity();
-            let dimension = embedded.vectors.first().map_or(0, |v| v.len());
+            let dimension = embedded.dimension();
             // Late pooling reads whole documents in windows: nothing of a chunk is cut off.
             let max_tokens = match chunked[*s].embedding {
                 chunk::Embedding::Text => identity.max_tokens,

@@ -36,9 +36,9 @@ fn round_trip_is_bit_identical() {
     let a = c.key("a");
     c.insert_all(vec![(a, v.clone())]).unwrap();
     drop(c);
-    let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+    let c = EmbeddingCache::open(dir.path(), "m").unwrap();
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
-    assert_eq!(bits(&c.get(&a).unwrap()), bits(&v));
+    assert_eq!(bits(&c.get(&a).unwrap().unwrap()), bits(&v));
     assert_ne!(
         c.key("a"),
         EmbeddingCache::open(dir.path(), "other").unwrap().key("a")
@@ -68,12 +68,12 @@ fn torn_tail_is_cut_before_appending() {
     assert!(c.warnings()[0].contains("torn or corrupt tail"));
     drop(c);
     write(dir.path(), &["d", "e"], dim, 3);
-    let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+    let c = EmbeddingCache::open(dir.path(), "m").unwrap();
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
     assert_eq!(c.len(), 4);
     for (i, t) in ["a", "b", "c", "d", "e"].iter().enumerate() {
         let k = c.key(t);
-        match c.get(&k) {
+        match c.get(&k).unwrap() {
             Some(v) => assert_eq!(bits(&v), bits(&vector(i, dim)), "{t}"),
             None => assert_eq!(*t, "c"),
         }
@@ -95,11 +95,13 @@ fn torn_tail_left_by_another_writer_is_cut_under_the_lock() {
     other.write_all(&[7u8; 20]).unwrap();
     let b = c.key("b");
     c.insert_all(vec![(b, vector(1, 4))]).unwrap();
+    // Read back through the same handle: the new record's offset skips the cut tail.
+    assert_eq!(bits(&c.get(&b).unwrap().unwrap()), bits(&vector(1, 4)));
     drop(c);
-    let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+    let c = EmbeddingCache::open(dir.path(), "m").unwrap();
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
-    assert_eq!(bits(&c.get(&a).unwrap()), bits(&vector(0, 4)));
-    assert_eq!(bits(&c.get(&b).unwrap()), bits(&vector(1, 4)));
+    assert_eq!(bits(&c.get(&a).unwrap().unwrap()), bits(&vector(0, 4)));
+    assert_eq!(bits(&c.get(&b).unwrap().unwrap()), bits(&vector(1, 4)));
 }
 
 #[test]
@@ -127,15 +129,15 @@ fn corrupt_middle_record_is_reported_and_dropped() {
         );
         assert_eq!(c.len(), 2);
         let (a, b, cc) = (c.key("a"), c.key("b"), c.key("c"));
-        assert_eq!(bits(&c.get(&a).unwrap()), bits(&vector(0, dim)));
-        assert!(c.get(&b).is_none());
-        assert_eq!(bits(&c.get(&cc).unwrap()), bits(&vector(2, dim)));
+        assert_eq!(bits(&c.get(&a).unwrap().unwrap()), bits(&vector(0, dim)));
+        assert!(c.get(&b).unwrap().is_none());
+        assert_eq!(bits(&c.get(&cc).unwrap().unwrap()), bits(&vector(2, dim)));
         // Recomputed and appended: found again on the next open.
         c.insert_all(vec![(b, vector(1, dim))]).unwrap();
         drop(c);
-        let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+        let c = EmbeddingCache::open(dir.path(), "m").unwrap();
         assert_eq!(c.warnings().len(), 1); // the bad slot is still reported
-        assert_eq!(bits(&c.get(&b).unwrap()), bits(&vector(1, dim)));
+        assert_eq!(bits(&c.get(&b).unwrap().unwrap()), bits(&vector(1, dim)));
         assert_eq!(c.len(), 3);
     }
 }
@@ -211,13 +213,17 @@ fn concurrent_writers_do_not_corrupt() {
             }
         });
     });
-    let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+    let c = EmbeddingCache::open(dir.path(), "m").unwrap();
     assert!(c.warnings().is_empty(), "{:?}", c.warnings());
     let total = writers * batches * per_batch;
     assert_eq!(c.len(), total);
     for n in 0..total {
         let k = c.key(&format!("t{n}"));
-        assert_eq!(bits(&c.get(&k).unwrap()), bits(&vector(n, dim)), "t{n}");
+        assert_eq!(
+            bits(&c.get(&k).unwrap().unwrap()),
+            bits(&vector(n, dim)),
+            "t{n}"
+        );
     }
     let len = std::fs::metadata(c.path()).unwrap().len() as usize;
     assert_eq!(len, HEADER + total * record_len(dim));
@@ -249,13 +255,13 @@ fn merge_appends_what_is_missing_in_key_order_and_leaves_the_source_alone() {
     let again = merge_file(&src_b, &dst).unwrap();
     assert_eq!((again.added, again.present), (0, 2));
 
-    let mut merged = EmbeddingCache::open(into.path(), "m").unwrap();
+    let merged = EmbeddingCache::open(into.path(), "m").unwrap();
     assert!(merged.warnings().is_empty(), "{:?}", merged.warnings());
     assert_eq!(merged.len(), 3);
     for (text, seed) in [("x", 0), ("y", 1), ("z", 11)] {
         let k = merged.key(text);
         assert_eq!(
-            bits(&merged.get(&k).unwrap()),
+            bits(&merged.get(&k).unwrap().unwrap()),
             bits(&vector(seed, 4)),
             "{text}"
         );
@@ -288,4 +294,37 @@ fn merge_refuses_another_dimension() {
         e.contains("dimension 4") && e.contains("dimension 3"),
         "{e}"
     );
+}
+
+/// Vectors are read from the file when asked for: a record changed after the cache was opened
+/// is an error naming the file, never a wrong vector; a record another process appended in the
+/// meantime does not shift what this handle reads.
+#[test]
+fn a_record_changed_after_open_is_an_error_not_a_wrong_vector() {
+    let dir = tempfile::tempdir().unwrap();
+    let dim = 4;
+    write(dir.path(), &["a", "b"], dim, 0);
+    let mut c = EmbeddingCache::open(dir.path(), "m").unwrap();
+    let path = c.path().to_path_buf();
+    write(dir.path(), &["x"], dim, 7);
+    let d = c.key("d");
+    c.insert_all(vec![(d, vector(3, dim))]).unwrap();
+    assert_eq!(bits(&c.get(&d).unwrap().unwrap()), bits(&vector(3, dim)));
+    assert_eq!(
+        bits(&c.get(&c.key("b")).unwrap().unwrap()),
+        bits(&vector(1, dim))
+    );
+    // Flip one byte of the data of "a" (the first record).
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[HEADER + 32] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    let err = c.get(&c.key("a")).unwrap_err().to_string();
+    assert!(err.contains("no longer verifies"), "{err}");
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    let err = c
+        .vectors(&[c.key("b"), c.key("a")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("byte 24"), "{err}");
+    assert!(c.get(&c.key("never")).unwrap().is_none());
 }
