@@ -239,6 +239,66 @@ fn chunk_timing_reports_the_call_on_stderr_and_leaves_stdout_alone() {
     );
 }
 
+/// Several files are several documents: each is chunked on its own (the same chunks as alone),
+/// every line names its file, and the timing line sums them.
+#[test]
+fn chunk_takes_several_files_each_a_document() {
+    let dir = fixture().join("documents");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "the fixture has several documents");
+    let paths: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+    let mut args = vec!["chunk", "--timing", "--strategy", "recursive:size=30"];
+    args.extend(&paths);
+    let all = chunkbench(&args);
+    assert_eq!(
+        all.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(all.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut bytes = 0;
+    for path in &paths {
+        bytes += std::fs::metadata(path).unwrap().len();
+        let alone = chunkbench(&["chunk", "--strategy", "recursive:size=30", path]);
+        let alone: Vec<serde_json::Value> = String::from_utf8(alone.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(
+            alone.iter().all(|l| l.get("file").is_none()),
+            "one file: no file field"
+        );
+        let mine: Vec<serde_json::Value> = lines
+            .iter()
+            .filter(|l| l["file"] == *path)
+            .map(|l| {
+                let mut l = l.clone();
+                l.as_object_mut().unwrap().remove("file");
+                l
+            })
+            .collect();
+        assert!(!mine.is_empty(), "{path} has chunks");
+        assert_eq!(mine, alone, "{path}: the same chunks as alone");
+    }
+    let stderr = String::from_utf8_lossy(&all.stderr);
+    let want = format!(
+        "chunking: {bytes} bytes of {} files into {} chunks in ",
+        paths.len(),
+        lines.len()
+    );
+    assert!(stderr.lines().any(|l| l.starts_with(&want)), "{stderr}");
+}
+
 #[test]
 fn chunk_prints_code_point_spans() {
     let file = fixture().join("documents/sourdough-notes.md");

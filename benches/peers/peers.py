@@ -3,7 +3,10 @@
 
 Every tool chunks the same UTF-8 text (one temporary file) into pieces of `--size` cl100k
 tokens with no overlap, and the script prints one Markdown table of throughput (MB/s, MB =
-1e6 bytes of input) and of chunkbench's throughput divided by each tool's.
+1e6 bytes of input) and of chunkbench's throughput divided by each tool's. With
+`--per-document`, the input files stay documents of their own (one temporary file each, the list
+repeated): every tool chunks them one call per document, as a corpus is chunked (chunkbench: one
+process, `chunkbench chunk --timing --strategy S FILE...`), and the times are summed.
 
 - chunkbench's chunking call is timed in process by chunkbench itself (`chunkbench chunk --timing
   --strategy S FILE`, which prints the call's seconds on stderr; the tokenizer is loaded before
@@ -70,8 +73,8 @@ def shown(path: Path) -> str:
         return str(path)
 
 
-def load_text(args: argparse.Namespace) -> tuple[str, str]:
-    """The concatenated input text and a description of where it came from."""
+def load_text(args: argparse.Namespace) -> tuple[list[str], str]:
+    """The input documents (trailing newlines stripped) and a description of where they came from."""
     if args.text:
         files = [Path(f) for f in args.text]
         source = f"{len(files)} file(s): " + ", ".join(shown(f) for f in files)
@@ -90,7 +93,7 @@ def load_text(args: argparse.Namespace) -> tuple[str, str]:
             parts.append(f.read_bytes().decode("utf-8").rstrip("\n"))
         except (OSError, UnicodeDecodeError) as e:
             sys.exit(f"error: cannot read {f} as UTF-8: {e}")
-    return "\n\n".join(parts), source
+    return parts, source
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,10 +294,10 @@ def all_tools(size: int) -> list[Tool]:
 # running
 
 
-def run_chunkbench(binary: str, strategy: str, path: str, count: bool) -> tuple[float, float, int | None]:
-    """(the chunking call's seconds, as the process reports them; the whole process's seconds;
-    the number of chunks when `count`)."""
-    cmd = [binary, "chunk", "--timing", "--strategy", strategy, path]
+def run_chunkbench(binary: str, strategy: str, paths: list[str], count: bool) -> tuple[float, float, int | None]:
+    """(the chunking calls' seconds, as the process reports them; the whole process's seconds;
+    the number of chunks when `count`). One process chunks every file of `paths`, each a document."""
+    cmd = [binary, "chunk", "--timing", "--strategy", strategy, *paths]
     stdout = subprocess.PIPE if count else subprocess.DEVNULL
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE)
@@ -302,7 +305,7 @@ def run_chunkbench(binary: str, strategy: str, path: str, count: bool) -> tuple[
     err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {err[-1] if err else 'no message'}")
-    # "chunking: N bytes into C chunks in S s (R MB/s)"
+    # "chunking: N bytes [of F files] into C chunks in S s (R MB/s)"
     call = next((line for line in err if line.startswith("chunking: ")), None)
     if call is None:
         raise RuntimeError("no `chunking:` line on stderr (a chunkbench without `chunk --timing`?)")
@@ -311,39 +314,40 @@ def run_chunkbench(binary: str, strategy: str, path: str, count: bool) -> tuple[
     return seconds, elapsed, chunks
 
 
-def run_python(tool: Tool, text: str) -> tuple[float, int]:
+def run_python(tool: Tool, texts: list[str]) -> tuple[float, int]:
+    """One chunker, built outside the timer, chunks every document of `texts` in turn."""
     assert tool.make is not None
     fn = tool.make()
     gc.collect()
     t0 = time.perf_counter()
-    result = fn(text)
+    results = [fn(t) for t in texts]
     elapsed = time.perf_counter() - t0
-    n = len(result)
-    del result, fn
+    n = sum(len(r) for r in results)
+    del results, fn
     return elapsed, n
 
 
-def warm_up(tool: Tool, binary: str, path: str, text: str) -> None:
+def warm_up(tool: Tool, binary: str, paths: list[str], texts: list[str]) -> None:
     try:
         if tool.is_chunkbench:
-            _, _, tool.chunks = run_chunkbench(binary, tool.strategy, path, count=True)
+            _, _, tool.chunks = run_chunkbench(binary, tool.strategy, paths, count=True)
         else:
             assert tool.setup is not None
             tool.make = tool.setup()
-            _, tool.chunks = run_python(tool, text)
+            _, tool.chunks = run_python(tool, texts)
     except Exception as e:  # a peer that cannot import or run is reported, not fatal
         tool.error = reason(e)
 
 
-def timed(tool: Tool, binary: str, path: str, text: str) -> None:
+def timed(tool: Tool, binary: str, paths: list[str], texts: list[str]) -> None:
     if tool.error:
         return
     try:
         if tool.is_chunkbench:
-            elapsed, process, _ = run_chunkbench(binary, tool.strategy, path, count=False)
+            elapsed, process, _ = run_chunkbench(binary, tool.strategy, paths, count=False)
             tool.process_times.append(process)
         else:
-            elapsed, _ = run_python(tool, text)
+            elapsed, _ = run_python(tool, texts)
         tool.times.append(elapsed)
     except Exception as e:
         tool.error = reason(e)
@@ -408,15 +412,20 @@ def cell(s: str) -> str:
 
 def report(
     tools: list[Tool], overhead: Tool, n_bytes: int, source: str, repeat: int, args, started: str,
-    load: str, tokenizer_source: str, tiny_bytes: int,
+    load: str, tokenizer_source: str, tiny_bytes: int, n_docs: int,
 ) -> str:
+    if args.per_document:
+        shape = (f"repeated {repeat}×, {n_docs} documents chunked one at a time (one call per "
+                 "document; chunkbench: one process for all)")
+    else:
+        shape = f"joined by blank lines, repeated {repeat}×, in one file"
     lines = [
         "## chunkbench and Python chunkers, side by side",
         "",
         f"- date: {started} UTC",
         f"- machine: {platform.machine()}, {cpu_model()}, {cores()}, load average {load} at start",
         f"- input: {n_bytes:,} bytes ({n_bytes / 1e6:.2f} MB) of UTF-8 text: {cell(source)}, "
-        f"joined by blank lines, repeated {repeat}×, in one file",
+        f"{shape}",
         f"- chunks of at most {args.size} tiktoken {ENCODING} tokens, no overlap; "
         f"{ENCODING}.tiktoken for Python's tiktoken: {tokenizer_source}",
         f"- N = {args.runs}: the best of {args.runs} timed round{'s' if args.runs > 1 else ''}, "
@@ -491,6 +500,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=None,
                     help=f"repeat the text N times [default: enough for {TARGET_BYTES / 1e6:.0f} MB]")
     ap.add_argument("--size", type=int, default=256, help="chunk size in cl100k tokens [default: 256]")
+    ap.add_argument("--per-document", action="store_true",
+                    help="chunk each file as a document of its own (one call per document), "
+                         "instead of all of them joined into one text")
     ap.add_argument("--runs", type=int, default=3, help="timed rounds; the best counts [default: 3]")
     ap.add_argument("--out", help="also write the table to this file")
     ap.add_argument("--cl100k", metavar="FILE",
@@ -513,43 +525,53 @@ def main() -> int:
     except OSError:
         load = "?"
 
-    one, source = load_text(args)
-    one_bytes = len(one.encode("utf-8"))
+    parts, source = load_text(args)
+    one_bytes = len("\n\n".join(parts).encode("utf-8"))
     if one_bytes == 0:
         sys.exit("error: the input text is empty")
     repeat = args.repeat or max(1, math.ceil(TARGET_BYTES / one_bytes))
-    text = "\n\n".join([one] * repeat) + "\n"
-    data = text.encode("utf-8")
+    if args.per_document:
+        docs = [p + "\n" for p in parts if p]
+    else:
+        docs = ["\n\n".join(["\n\n".join(parts)] * repeat) + "\n"]
 
     tokenizer_source = seed_tiktoken_cache(args.cl100k)
     tmp = Path(tempfile.mkdtemp(prefix="chunkbench-peers-"))
     try:
-        path = tmp / "input.txt"
-        path.write_bytes(data)
+        files = []
+        for i, doc in enumerate(docs):
+            files.append(tmp / f"input-{i:04d}.txt")
+            files[-1].write_bytes(doc.encode("utf-8"))
         tiny = tmp / "tiny.txt"
         tiny_text = b"Hello world. This is a tiny file.\n"
         tiny.write_bytes(tiny_text)
-        # read back, so every tool sees exactly the bytes in the file
-        text = path.read_bytes().decode("utf-8")
+        # read back, so every tool sees exactly the bytes in the files
+        rounds = repeat if args.per_document else 1
+        paths = [str(f) for f in files] * rounds
+        texts = [f.read_bytes().decode("utf-8") for f in files] * rounds
+        n_bytes = sum(len(t.encode("utf-8")) for t in texts)
 
         tools = all_tools(args.size)
         overhead = Tool("overhead", "chunkbench overhead", strategy=f"fixed:size={args.size}")
 
-        log(f"input: {len(data):,} bytes; warm-up ...")
+        log(f"input: {n_bytes:,} bytes in {len(texts)} document(s); warm-up ...")
         for t in tools:
-            warm_up(t, args.chunkbench, str(path), text)
+            warm_up(t, args.chunkbench, paths, texts)
             log(f"  {t.task}: {t.name}: " + (f"failed: {t.error}" if t.error else f"{t.chunks} chunks"))
-        warm_up(overhead, args.chunkbench, str(tiny), "")
+        warm_up(overhead, args.chunkbench, [str(tiny)], [""])
 
         everyone = tools + [overhead]
         for r in range(args.runs):
             log(f"round {r + 1}/{args.runs} ...")
             k = r % len(everyone)
             for t in everyone[k:] + everyone[:k]:
-                timed(t, args.chunkbench, str(tiny if t is overhead else path), text)
+                if t is overhead:
+                    timed(t, args.chunkbench, [str(tiny)], [""])
+                else:
+                    timed(t, args.chunkbench, paths, texts)
 
-        table = report(tools, overhead, len(data), source, repeat, args, started, load, tokenizer_source,
-                       len(tiny_text))
+        table = report(tools, overhead, n_bytes, source, repeat, args, started, load, tokenizer_source,
+                       len(tiny_text), len(texts))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

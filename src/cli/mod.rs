@@ -238,10 +238,12 @@ pub struct ChunkArgs {
     /// The strategy, e.g. fixed:size=200 or recursive:size=256,splitter=markdown
     #[arg(long, short)]
     pub strategy: String,
-    /// The text file to chunk (UTF-8)
-    pub file: PathBuf,
-    /// Also print, on stderr, how long the chunking call took (tokenizer already loaded; reading
-    /// the file and writing the chunks not included) and its throughput in MB/s
+    /// The text files to chunk (UTF-8), each a document of its own; with more than one, each
+    /// line names its file
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Also print, on stderr, how long the chunking calls took (tokenizer already loaded; reading
+    /// the files and writing the chunks not included) and their throughput in MB/s
     #[arg(long)]
     pub timing: bool,
     #[command(flatten)]

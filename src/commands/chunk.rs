@@ -1,4 +1,4 @@
-//! `chunkbench chunk`: the chunks a strategy makes of one file, as JSON lines.
+//! `chunkbench chunk`: the chunks a strategy makes of files, as JSON lines.
 
 use std::io::Write;
 
@@ -14,15 +14,11 @@ use crate::strategy::Strategy;
 pub fn chunk(args: ChunkArgs) -> Result<i32> {
     let strategy = Strategy::parse(&args.strategy)?;
     let chunker = chunk::build(&strategy)?;
-    let text = read_document(&args.file)?;
-    let id = args
-        .file
-        .file_stem()
-        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let doc = Doc {
-        id: &id,
-        text: &text,
-    };
+    let texts = args
+        .files
+        .iter()
+        .map(|f| read_document(f))
+        .collect::<Result<Vec<String>>>()?;
     let llm = if chunker.needs_llm() {
         Some(open_llm(&args.llm, given_dir(&args.model.models_dir))?.handle())
     } else {
@@ -37,26 +33,50 @@ pub fn chunk(args: ChunkArgs) -> Result<i32> {
             let _ = chunk::Unit::O200k.bpe();
         }
     }
-    let (units, seconds) = if chunker.needs_embeddings() {
-        let (mut embedder, mut cache) = open_embedder(&args.model)?;
-        let batch = crate::setup::embed_batch(&args.model);
-        let env = crate::embed::SharedEmbedder::new(&mut *embedder, &mut cache, batch);
-        chunk_with(&*chunker, doc, &env, llm.as_ref())?
-    } else {
-        chunk_with(&*chunker, doc, &chunk::NoEmbeddings, llm.as_ref())?
+    let mut model = match chunker.needs_embeddings() {
+        true => Some(open_embedder(&args.model)?),
+        false => None,
     };
+    let batch = crate::setup::embed_batch(&args.model);
+    let mut seconds = 0.0;
+    let mut chunked = Vec::with_capacity(texts.len());
+    for (file, text) in args.files.iter().zip(&texts) {
+        let id = file
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let doc = Doc { id: &id, text };
+        let (units, took) = match &mut model {
+            Some((embedder, cache)) => {
+                let env = crate::embed::SharedEmbedder::new(&mut **embedder, cache, batch);
+                chunk_with(&*chunker, doc, &env, llm.as_ref())?
+            }
+            None => chunk_with(&*chunker, doc, &chunk::NoEmbeddings, llm.as_ref())?,
+        };
+        seconds += took;
+        chunked.push(units);
+    }
     if let Some(l) = &llm {
         eprintln!("language model: {}", l.cost());
     }
     if args.timing {
+        let bytes: usize = texts.iter().map(String::len).sum();
+        let chunks: usize = chunked.iter().map(Vec::len).sum();
+        let files = match texts.len() {
+            1 => String::new(),
+            n => format!(" of {n} files"),
+        };
         eprintln!(
-            "chunking: {} bytes into {} chunks in {seconds:.6} s ({:.2} MB/s)",
-            text.len(),
-            units.len(),
-            text.len() as f64 / 1e6 / seconds.max(1e-9)
+            "chunking: {bytes} bytes{files} into {chunks} chunks in {seconds:.6} s ({:.2} MB/s)",
+            bytes as f64 / 1e6 / seconds.max(1e-9)
         );
     }
-    print_units(&text, &units);
+    let named = args.files.len() > 1;
+    for ((file, text), units) in args.files.iter().zip(&texts).zip(&chunked) {
+        let file = named.then(|| file.display().to_string());
+        if !print_units(text, units, file.as_deref()) {
+            break;
+        }
+    }
     Ok(0)
 }
 
@@ -82,9 +102,10 @@ fn chunk_with(
     Ok((units, started.elapsed().as_secs_f64()))
 }
 
-/// One JSON line per unit: code-point offsets, cl100k tokens, characters and the text; with the
-/// context embedded before it and the span handed over for it, when a wrapper family sets them.
-fn print_units(text: &str, units: &[Chunk]) {
+/// One JSON line per unit: its file (when given), code-point offsets, cl100k tokens, characters
+/// and the text; with the context embedded before it and the span handed over for it, when a
+/// wrapper family sets them. False once stdout is closed (e.g. piped into head).
+fn print_units(text: &str, units: &[Chunk], file: Option<&str>) -> bool {
     let index = crate::text::CharIndex::new(text);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -98,6 +119,9 @@ fn print_units(text: &str, units: &[Chunk]) {
             "chars": piece.chars().count(),
             "text": piece,
         });
+        if let Some(f) = file {
+            line["file"] = f.into();
+        }
         if let Some(c) = &unit.context {
             line["context"] = c.as_ref().into();
         }
@@ -106,8 +130,8 @@ fn print_units(text: &str, units: &[Chunk]) {
             line["returned_end"] = index.byte_to_char(r.end).into();
         }
         if writeln!(out, "{line}").is_err() {
-            return; // stdout closed (e.g. piped into head)
+            return false;
         }
     }
-    let _ = out.flush();
+    out.flush().is_ok()
 }
