@@ -175,19 +175,27 @@ pub fn embed_cached(
     batch: usize,
     progress: impl FnMut(usize, usize),
 ) -> Result<Vec<std::sync::Arc<[f32]>>> {
-    let keys = cache_all(embedder, cache, texts, batch, progress)?;
-    cache.vectors(&keys)
+    let cached = cache_all(embedder, cache, texts, batch, progress)?;
+    cache.vectors(&cached.keys)
+}
+
+/// What [`cache_all`] did: each text's cache key, and the model's token count (before
+/// truncation) of each distinct text that was not cached before.
+pub struct Cached {
+    pub keys: Vec<cache::Key>,
+    pub new_tokens: Vec<usize>,
 }
 
 /// Embeds what [`embed_cached`] would, but returns the cache key of each text instead of its
-/// vector: the vectors stay on disk until a stage reads the ones it needs.
+/// vector (the vectors stay on disk until a stage reads the ones it needs), with the token counts
+/// of what was new.
 pub fn cache_all(
     embedder: &mut dyn Embedder,
     cache: &mut EmbeddingCache,
     texts: &[&str],
     batch: usize,
     mut progress: impl FnMut(usize, usize),
-) -> Result<Vec<cache::Key>> {
+) -> Result<Cached> {
     let keys: Vec<cache::Key> = texts.iter().map(|t| cache.key(t)).collect();
     let mut missing: Vec<usize> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -203,7 +211,7 @@ pub fn cache_all(
     let counts = embedder.count_tokens(&missing.iter().map(|&i| texts[i]).collect::<Vec<_>>());
     let mut by_tokens: Vec<(usize, usize)> = missing.into_iter().zip(counts).collect();
     by_tokens.sort_by_key(|&(i, n)| (n, texts[i].len(), keys[i]));
-    let missing: Vec<usize> = by_tokens.into_iter().map(|(i, _)| i).collect();
+    let (missing, new_tokens): (Vec<usize>, Vec<usize>) = by_tokens.into_iter().unzip();
     // Texts the model reads identically (a 512-token chunk and the 256-token chunk that starts
     // where it does, both cut at the model's limit) are embedded once: the first in that order
     // stands for the others.
@@ -239,7 +247,7 @@ pub fn cache_all(
         cache.insert_all(entries)?;
         progress(total, total);
     }
-    Ok(keys)
+    Ok(Cached { keys, new_tokens })
 }
 
 #[cfg(test)]

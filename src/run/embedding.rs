@@ -165,14 +165,6 @@ fn embed_texts(
         }
     }
     let missing_tokens: usize = missing.par_iter().map(|t| cl100k_tokens(t)).sum();
-    let max_tokens = embedder.identity().max_tokens;
-    let model_tokens: Option<usize> = max_tokens.map(|max| {
-        embedder
-            .count_tokens(&missing)
-            .into_iter()
-            .map(|n| n.min(max))
-            .sum()
-    });
     let cached_distinct = distinct.len() - missing.len();
     progress.note(&format!(
         "embedding: {} texts, {} distinct, {cached_distinct} already in the cache; {} to embed ({missing_tokens} cl100k tokens)",
@@ -182,7 +174,7 @@ fn embed_texts(
     ));
     let bar = progress.bar("embedding", 0);
     let mut new_total = None;
-    let keys = cache_all(embedder, cache, texts, batch, |done, total| {
+    let cached = cache_all(embedder, cache, texts, batch, |done, total| {
         if new_total.is_none() {
             new_total = Some(total);
             bar.set_length(total as u64);
@@ -191,13 +183,17 @@ fn embed_texts(
     })?;
     bar.finish_and_clear();
     let seconds = t.elapsed().as_secs_f64();
+    let model_tokens: Option<usize> = embedder
+        .identity()
+        .max_tokens
+        .map(|max| cached.new_tokens.iter().map(|&n| n.min(max)).sum());
     timings.embedded_tokens = missing_tokens;
     timings.embedded_texts = new_total.unwrap_or(0);
     timings.cached_texts = cached_distinct;
     timings.embed_tokens_per_second = per_second(missing_tokens, seconds);
     timings.embedded_model_tokens = model_tokens;
     timings.embed_model_tokens_per_second = model_tokens.map(|n| per_second(n, seconds));
-    Ok(keys)
+    Ok(cached.keys)
 }
 
 /// `tokens` per second of `seconds` (0 for no time).
