@@ -240,7 +240,8 @@ fn chunk_timing_reports_the_call_on_stderr_and_leaves_stdout_alone() {
 }
 
 /// Several files are several documents: each is chunked on its own (the same chunks as alone),
-/// every line names its file, and the timing line sums them.
+/// every line names its file, the timing line covers them all, and the output is the same
+/// whatever the number of threads.
 #[test]
 fn chunk_takes_several_files_each_a_document() {
     let dir = fixture().join("documents");
@@ -297,6 +298,13 @@ fn chunk_takes_several_files_each_a_document() {
         lines.len()
     );
     assert!(stderr.lines().any(|l| l.starts_with(&want)), "{stderr}");
+    let mut one = vec!["chunk", "--jobs", "1", "--strategy", "recursive:size=30"];
+    one.extend(&paths);
+    let mut many = vec!["chunk", "--jobs", "3", "--strategy", "recursive:size=30"];
+    many.extend(&paths);
+    let (one, many) = (chunkbench(&one).stdout, chunkbench(&many).stdout);
+    assert_eq!(one.iter().filter(|&&b| b == b'\n').count(), lines.len());
+    assert_eq!(one, many);
 }
 
 #[test]

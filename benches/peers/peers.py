@@ -152,6 +152,8 @@ class Tool:
     # chunkbench: the strategy; Python: a setup returning `make`, which builds a fresh
     # chunk function (text -> list of chunks) outside the timer
     strategy: str | None = None
+    # chunkbench: files chunked at once (`chunk --jobs`; 0 = one per core)
+    jobs: int = 1
     setup: Callable[[], Callable[[], Callable[[str], list]]] | None = None
     make: Callable[[], Callable[[str], list]] | None = None
     chunks: int | None = None
@@ -275,7 +277,12 @@ def py_tools(size: int) -> list[Tool]:
     ]
 
 
-def all_tools(size: int) -> list[Tool]:
+def threads_label(jobs: int) -> str:
+    n = jobs or os.cpu_count() or 1
+    return f"{n} thread{'s' if n > 1 else ''}"
+
+
+def all_tools(size: int, jobs: list[int]) -> list[Tool]:
     py = py_tools(size)
     by_task = {t: [p for p in py if p.task == t] for t in ("token windows", "recursive", "sentence")}
     tools = []
@@ -285,7 +292,9 @@ def all_tools(size: int) -> list[Tool]:
         ("sentence", [f"sentence:size={size}"]),
     ):
         for spec in specs:
-            tools.append(Tool(task, f"chunkbench `{spec}`", strategy=spec))
+            for j in jobs:
+                name = f"chunkbench `{spec}`" + (f", {threads_label(j)}" if len(jobs) > 1 else "")
+                tools.append(Tool(task, name, strategy=spec, jobs=j))
         tools += by_task[task]
     return tools
 
@@ -294,10 +303,12 @@ def all_tools(size: int) -> list[Tool]:
 # running
 
 
-def run_chunkbench(binary: str, strategy: str, paths: list[str], count: bool) -> tuple[float, float, int | None]:
+def run_chunkbench(binary: str, strategy: str, paths: list[str], count: bool,
+                   jobs: int = 1) -> tuple[float, float, int | None]:
     """(the chunking calls' seconds, as the process reports them; the whole process's seconds;
-    the number of chunks when `count`). One process chunks every file of `paths`, each a document."""
-    cmd = [binary, "chunk", "--timing", "--strategy", strategy, *paths]
+    the number of chunks when `count`). One process chunks every file of `paths`, each a document,
+    `jobs` files at once."""
+    cmd = [binary, "chunk", "--timing", "--jobs", str(jobs), "--strategy", strategy, *paths]
     stdout = subprocess.PIPE if count else subprocess.DEVNULL
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE)
@@ -330,7 +341,7 @@ def run_python(tool: Tool, texts: list[str]) -> tuple[float, int]:
 def warm_up(tool: Tool, binary: str, paths: list[str], texts: list[str]) -> None:
     try:
         if tool.is_chunkbench:
-            _, _, tool.chunks = run_chunkbench(binary, tool.strategy, paths, count=True)
+            _, _, tool.chunks = run_chunkbench(binary, tool.strategy, paths, count=True, jobs=tool.jobs)
         else:
             assert tool.setup is not None
             tool.make = tool.setup()
@@ -344,7 +355,8 @@ def timed(tool: Tool, binary: str, paths: list[str], texts: list[str]) -> None:
         return
     try:
         if tool.is_chunkbench:
-            elapsed, process, _ = run_chunkbench(binary, tool.strategy, paths, count=False)
+            elapsed, process, _ = run_chunkbench(binary, tool.strategy, paths, count=False,
+                                                 jobs=tool.jobs)
             tool.process_times.append(process)
         else:
             elapsed, _ = run_python(tool, texts)
@@ -396,10 +408,15 @@ def versions(binary: str) -> str:
     return ", ".join(parts)
 
 
-def variant(strategy: str | None) -> str:
-    """A chunkbench variant's short name within its task: its splitter, else its family."""
-    params = dict(p.split("=", 1) for p in (strategy or "").partition(":")[2].split(",") if "=" in p)
-    return params.get("splitter", "text" if (strategy or "").startswith("recursive") else "")
+def variant(tool: Tool, jobs: list[int]) -> str:
+    """A chunkbench variant's short name within its task: its splitter (recursive), and its
+    threads when several thread counts are timed."""
+    strategy = tool.strategy or ""
+    params = dict(p.split("=", 1) for p in strategy.partition(":")[2].split(",") if "=" in p)
+    parts = [params.get("splitter", "text")] if strategy.startswith("recursive") else []
+    if len(jobs) > 1:
+        parts.append(threads_label(tool.jobs))
+    return ", ".join(parts)
 
 
 def fmt_rate(r: float) -> str:
@@ -416,7 +433,7 @@ def report(
 ) -> str:
     if args.per_document:
         shape = (f"repeated {repeat}×, {n_docs} documents chunked one at a time (one call per "
-                 "document; chunkbench: one process for all)")
+                 "document; chunkbench: one process for all, chunking as many files at once as it has threads)")
     else:
         shape = f"joined by blank lines, repeated {repeat}×, in one file"
     lines = [
@@ -449,7 +466,7 @@ def report(
             else:
                 ratio = " · ".join(
                     (f"{rate[j] / rate[i]:.2f}" if j in rate else "—")
-                    + (f" ({variant(tools[j].strategy)})" if len(ours) > 1 else "")
+                    + (f" ({variant(tools[j], args.jobs)})" if len(ours) > 1 else "")
                     for j in ours
                 )
         else:
@@ -466,7 +483,9 @@ def report(
         "(`chunkbench chunk --timing`; its memo of token counts starts empty in every process), the "
         "Python tools are timed around the call after a warm-up call, a fresh chunker built before "
         "each call outside the timer. chunkbench's whole process (start, cl100k load, reading the "
-        "file, writing every chunk as a JSON line to /dev/null) is the last column."
+        "file, writing every chunk as a JSON line to /dev/null) is the last column. The Python "
+        "chunkers run on one thread (one call at a time); a chunkbench row with more threads "
+        "chunks that many documents at once (`chunkbench chunk --jobs N`), as `chunkbench run` does."
     )
     lines.append("")
     if overhead.error or not overhead.process_times:
@@ -503,12 +522,20 @@ def main() -> int:
     ap.add_argument("--per-document", action="store_true",
                     help="chunk each file as a document of its own (one call per document), "
                          "instead of all of them joined into one text")
+    ap.add_argument("--jobs", type=int, nargs="+", metavar="N",
+                    help="chunkbench's files chunked at once (`chunk --jobs`; 0 = one per core), "
+                         "each timed as a variant of its own; Python's chunkers run on one thread "
+                         "[default: 1, and with --per-document also 0]")
     ap.add_argument("--runs", type=int, default=3, help="timed rounds; the best counts [default: 3]")
     ap.add_argument("--out", help="also write the table to this file")
     ap.add_argument("--cl100k", metavar="FILE",
                     help="a cl100k_base.tiktoken file to seed tiktoken's cache with "
                          "[default: tiktoken-rs's copy in the Cargo registry, if any]")
     args = ap.parse_args()
+    if args.jobs is None:
+        args.jobs = [1, 0] if args.per_document else [1]
+    if any(j < 0 for j in args.jobs):
+        ap.error("--jobs must be 0 (one per core) or more")
     if args.runs < 1 or args.size < 1 or (args.repeat is not None and args.repeat < 1):
         ap.error("--runs, --size and --repeat must be at least 1")
 
@@ -551,7 +578,7 @@ def main() -> int:
         texts = [f.read_bytes().decode("utf-8") for f in files] * rounds
         n_bytes = sum(len(t.encode("utf-8")) for t in texts)
 
-        tools = all_tools(args.size)
+        tools = all_tools(args.size, args.jobs)
         overhead = Tool("overhead", "chunkbench overhead", strategy=f"fixed:size={args.size}")
 
         log(f"input: {n_bytes:,} bytes in {len(texts)} document(s); warm-up ...")

@@ -246,6 +246,9 @@ pub struct ChunkArgs {
     /// the files and writing the chunks not included) and their throughput in MB/s
     #[arg(long)]
     pub timing: bool,
+    /// Files chunked at once, each on a thread of its own (0 = one per core)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub jobs: usize,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]
