@@ -72,6 +72,36 @@ fn chunkers(c: &mut Criterion) {
     group.finish();
 }
 
+/// The same chunkers on their first pass over the text, as a new process chunks it: the memo of
+/// token counts is emptied before every call (outside the timer), so every distinct piece is
+/// encoded once inside it.
+fn chunkers_cold(c: &mut Criterion) {
+    let text = corpus();
+    let mut group = c.benchmark_group("chunk_cold");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.sample_size(20);
+    for spec in [
+        "fixed:size=256",
+        "recursive:size=256,splitter=chroma",
+        "sentence:size=256",
+    ] {
+        let chunker = chunk::build(&Strategy::parse(spec).unwrap()).unwrap();
+        let _ = chunk::Unit::Cl100k.bpe();
+        group.bench_function(spec, |b| {
+            b.iter_batched(
+                chunk::sizer::forget_memo,
+                |()| {
+                    chunker
+                        .chunk(std::hint::black_box(&text), &NoEmbeddings)
+                        .unwrap()
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+}
+
 fn pretokenize(c: &mut Criterion) {
     let text = corpus();
     let bpe = bpe_openai::cl100k_base();
@@ -179,5 +209,5 @@ fn semantic(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pretokenize, chunkers, semantic);
+criterion_group!(benches, pretokenize, chunkers, chunkers_cold, semantic);
 criterion_main!(benches);
