@@ -40,6 +40,7 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
         "sliding:size=48,overlap=16",
         "recursive:size=48,splitter=markdown",
         "recursive:size=200,splitter=chroma,unit=chars",
+        "cluster:max=64,piece=16",
         "--k",
         "2",
     ];
@@ -52,11 +53,19 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
     );
     let t1 = timings(&a);
     assert!(t1["embedded_texts"].as_u64().unwrap() > 10, "{t1}");
+    // The cluster chunker embedded its pieces while chunking, and says so.
+    let pieces = &t1["chunk_embedding"];
+    assert!(pieces["texts"].as_u64().unwrap() > 10, "{t1}");
+    assert!(
+        pieces["model_tokens"].as_u64().unwrap() > pieces["texts"].as_u64().unwrap(),
+        "{t1}"
+    );
 
     // Second run, one thread: nothing embedded again, identical tables.
     run(&b, &cache, "1", &strategies);
     let t2 = timings(&b);
     assert_eq!(t2["embedded_texts"].as_u64(), Some(0), "{t2}");
+    assert_eq!(t2["chunk_embedding"]["texts"].as_u64(), Some(0), "{t2}");
     for f in [
         "summary.csv",
         "comparisons.csv",
@@ -83,8 +92,8 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
     ] {
         assert!(header.contains(col), "{col} missing from {header}");
     }
-    // 3 corpora + 2 question kinds + `all`, for each of the 4 strategies
-    assert_eq!(csv.lines().count(), 1 + 4 * (3 + 2 + 1));
+    // 3 corpora + 2 question kinds + `all`, for each of the 5 strategies
+    assert_eq!(csv.lines().count(), 1 + 5 * (3 + 2 + 1));
 
     // Real embeddings find the right document: questions about three unrelated topics.
     let results: serde_json::Value =
@@ -120,4 +129,45 @@ fn run_writes_tables_uses_cache_and_is_deterministic() {
     }
     assert_eq!(results["k"], 2);
     assert_eq!(results["embedder"]["name"], "all-MiniLM-L6-v2");
+}
+
+/// Chunkers that embed while other documents are being chunked, on more rayon threads than
+/// cores: a chunker waiting for the embedder's lock must never block the one holding it. Before
+/// the fix, 8 of 32 such runs hung for good with 8 or 16 threads (the lock holder split its
+/// token counting onto rayon's pool, and the worker that took a part of it was waiting for the
+/// lock). `parent` with a semantic child embeds from inside the chunking tasks, as every
+/// semantic chunker did before the run embedded their texts ahead.
+#[test]
+fn embedding_chunkers_on_many_threads_finish() {
+    let mut strategies: Vec<String> = [100, 120, 140, 160, 180, 200, 220, 240]
+        .iter()
+        .map(|p| format!("parent:child=(semantic:max=60),parent=(fixed:size={p})"))
+        .collect();
+    strategies.push("cluster:max=48,piece=12".into());
+    for attempt in 0..8 {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chunkbench"))
+            .args(["run", "--quiet", "--dataset", fixture().to_str().unwrap()])
+            .args(["--out", tmp.path().join("out").to_str().unwrap()])
+            .args(["--cache-dir", tmp.path().join("cache").to_str().unwrap()])
+            .arg("--strategies")
+            .args(&strategies)
+            .env("RAYON_NUM_THREADS", "16")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("runs");
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(120) {
+                child.kill().unwrap();
+                panic!("run {attempt} did not finish in 120 s: deadlocked");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(status.success(), "run {attempt}: {status}");
+    }
 }

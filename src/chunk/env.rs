@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::embed::{embed_cached, prefixed, Role, SharedEmbedder};
+use crate::embed::SharedEmbedder;
 use crate::error::{Error, Result};
 use crate::llm::{CachedLlm, Llm};
 
@@ -39,11 +39,8 @@ impl ChunkEnv for NoEmbeddings {
 
 impl ChunkEnv for SharedEmbedder<'_> {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>> {
-        self.with(|embedder, cache, batch| {
-            let texts = prefixed(embedder, Role::Document, texts);
-            let texts: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
-            embed_cached(embedder, cache, &texts, batch, |_, _| {})
-        })
+        let keys = self.cache_documents(texts, |_, _| {})?;
+        self.vectors(&keys)
     }
 }
 

@@ -61,6 +61,10 @@ impl Chunker for Late {
         self.base.needs_embeddings()
     }
 
+    fn embedding_spans(&self, text: &str) -> Result<Vec<Span>> {
+        self.base.embedding_spans(text)
+    }
+
     fn needs_llm(&self) -> bool {
         self.base.needs_llm()
     }

@@ -169,6 +169,14 @@ pub trait Chunker: Send + Sync {
         false
     }
 
+    /// The spans of `text` whose texts [`Chunker::chunk`] will embed, when the chunker knows them
+    /// before embedding anything. A run embeds them for every document at once, in batches
+    /// across documents, before chunking; a text not named here is embedded when the chunker asks
+    /// for it. None by default.
+    fn embedding_spans(&self, _text: &str) -> Result<Vec<Span>> {
+        Ok(Vec::new())
+    }
+
     /// Whether [`Chunker::chunk`] calls [`ChunkEnv::llm`] (the caller then provides a model).
     fn needs_llm(&self) -> bool {
         false

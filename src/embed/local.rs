@@ -186,30 +186,24 @@ impl Embedder for LocalModel {
     }
 
     fn count_tokens(&self, texts: &[&str]) -> Vec<usize> {
-        use rayon::prelude::*;
-        texts
-            .par_iter()
-            .map(|t| self.counter.encode(*t, true).map_or(0, |e| e.len()))
-            .collect()
+        outside_rayon(texts, |t| {
+            self.counter.encode(t, true).map_or(0, |e| e.len())
+        })
     }
 
     fn input_keys(&self, texts: &[&str]) -> Vec<Option<super::cache::Key>> {
-        use rayon::prelude::*;
         use sha2::{Digest, Sha256};
         // The model reads its special tokens around the first `max - specials` tokens of the
         // text (fastembed truncates the text's tokens, never the special ones).
         let specials = self.counter.encode("", true).map_or(2, |e| e.len());
         let keep = self.config.max_tokens.saturating_sub(specials);
-        texts
-            .par_iter()
-            .map(|t| {
-                let enc = self.counter.encode(*t, false).ok()?;
-                let ids = &enc.get_ids()[..enc.len().min(keep)];
-                let mut h = Sha256::new();
-                ids.iter().for_each(|id| h.update(id.to_le_bytes()));
-                Some(h.finalize().into())
-            })
-            .collect()
+        outside_rayon(texts, |t| {
+            let enc = self.counter.encode(t, false).ok()?;
+            let ids = &enc.get_ids()[..enc.len().min(keep)];
+            let mut h = Sha256::new();
+            ids.iter().for_each(|id| h.update(id.to_le_bytes()));
+            Some(h.finalize().into())
+        })
     }
 
     fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
@@ -412,9 +406,40 @@ impl LocalModel {
     }
 }
 
+/// `f` of each text, in order: on rayon's pool when called from outside it, on the calling thread
+/// when called from one of its workers. A chunker embeds from a rayon task, under the shared
+/// embedder's lock; work split onto the pool there could wait for a worker that is itself
+/// waiting for that lock (a deadlock seen with 8 threads).
+fn outside_rayon<T: Send>(texts: &[&str], f: impl Fn(&str) -> T + Sync) -> Vec<T> {
+    use rayon::prelude::*;
+    match rayon::current_thread_index() {
+        Some(_) => texts.iter().map(|t| f(t)).collect(),
+        None => texts.par_iter().map(|t| f(t)).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From a rayon worker, texts are handled on the calling thread: its pool's other workers
+    /// may be waiting for a lock the caller holds.
+    #[test]
+    fn texts_stay_on_a_calling_worker() {
+        let texts: Vec<String> = (0..64).map(|i| i.to_string()).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let slow = |_: &str| {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            std::thread::current().id()
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let (me, seen) =
+            pool.install(|| (std::thread::current().id(), outside_rayon(&texts, slow)));
+        assert!(seen.iter().all(|t| *t == me), "{seen:?}");
+    }
 
     #[test]
     fn pooling_follows_the_mask() {

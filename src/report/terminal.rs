@@ -48,11 +48,12 @@ pub fn summary(r: &RunResults, t: &Timings) -> String {
     overall_table(&mut s, r, name_w);
     let _ = writeln!(
         s,
-        "\n{} questions, k = {}, mean [95% bootstrap interval]. Time: {:.1} s total (chunking {:.1} s; embedding {:.1} s for {} new texts, {} cl100k tokens, {:.0} tokens/s; {} texts from the cache; scoring {:.1} s){}.",
+        "\n{} questions, k = {}, mean [95% bootstrap interval]. Time: {:.1} s total (chunking {:.1} s{}; embedding {:.1} s for {} new texts, {} cl100k tokens, {:.0} tokens/s; {} texts from the cache; scoring {:.1} s){}.",
         r.dataset.questions,
         r.k,
         t.total_seconds,
         t.chunk_seconds,
+        chunk_embedding(t),
         t.embed_seconds,
         t.embedded_texts,
         t.embedded_tokens,
@@ -204,6 +205,23 @@ fn plain_table(s: &mut String, title: &str, heads: &[String], rows: &[Vec<String
 }
 
 /// `; peak memory N MB`, when the run measured it.
+/// What the chunking stage spent embedding chunkers' own units, when it embedded any.
+pub fn chunk_embedding(t: &Timings) -> String {
+    match &t.chunk_embedding {
+        Some(c) if c.texts > 0 => {
+            let tokens = c
+                .model_tokens
+                .map(|n| format!(", {n} model tokens"))
+                .unwrap_or_default();
+            format!(
+                ", of which {:.1} s embedding {} pieces and windows{tokens}",
+                c.seconds, c.texts
+            )
+        }
+        _ => String::new(),
+    }
+}
+
 pub fn peak_memory(t: &Timings) -> String {
     t.peak_rss_bytes
         .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))

@@ -24,6 +24,11 @@ pub struct Timings {
     pub embedded_model_tokens: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embed_model_tokens_per_second: Option<f64>,
+    /// What the chunking stage embedded for the chunkers that embed their own units (the
+    /// semantic families' sentence windows and pieces); absent when the run has no embedder. Its
+    /// seconds are inside `chunk_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_embedding: Option<ChunkEmbedding>,
     pub score_seconds: f64,
     /// Wall time of the model-based answer metrics (0 when none ran).
     #[serde(default)]
@@ -37,6 +42,30 @@ pub struct Timings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_bytes: Option<u64>,
     pub strategies: Vec<StrategyTiming>,
+}
+
+/// The chunking stage's own embedding work: distinct texts not cached before, the model's tokens
+/// of them after its truncation (absent for an embedder without a local tokenizer), the wall
+/// seconds of the embedding calls, and the model's tokens per second over them.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct ChunkEmbedding {
+    pub texts: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_tokens: Option<usize>,
+    pub seconds: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_tokens_per_second: Option<f64>,
+}
+
+impl From<crate::embed::EmbedWork> for ChunkEmbedding {
+    fn from(w: crate::embed::EmbedWork) -> Self {
+        ChunkEmbedding {
+            texts: w.texts,
+            model_tokens: w.model_tokens,
+            seconds: w.seconds,
+            model_tokens_per_second: w.tokens_per_second(),
+        }
+    }
 }
 
 /// The peak resident memory of this process so far, in bytes.

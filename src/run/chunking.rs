@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::RunConfig;
 use crate::chunk::{Chunk, ChunkEnv, Chunker, Doc, Embedding, Span, WithLlm};
+use crate::embed::SharedEmbedder;
 use crate::error::{Error, Result};
 use crate::llm::LlmCost;
 use crate::output::Progress;
@@ -22,6 +23,61 @@ pub struct Chunked {
     pub cpu_seconds: f64,
     /// What the strategy's language model cost (strategies that use one).
     pub llm: Option<LlmCost>,
+}
+
+/// Embeds, before chunking, the texts the embedding-based chunkers will ask for (their
+/// [`Chunker::embedding_spans`]) for every document, in one pass: batches of like token counts
+/// across documents keep every session busy, where each document on its own leaves small
+/// batches, and embedding stays out of the parallel chunking tasks. The chunkers then find their
+/// vectors in the cache.
+pub fn embed_ahead(
+    config: &RunConfig,
+    chunkers: &[Box<dyn Chunker>],
+    env: &SharedEmbedder,
+    progress: &Progress,
+) -> Result<()> {
+    let documents = &config.dataset.documents;
+    let pairs: Vec<(usize, usize)> = (0..chunkers.len())
+        .filter(|&s| chunkers[s].needs_embeddings())
+        .flat_map(|s| (0..documents.len()).map(move |d| (s, d)))
+        .collect();
+    let spans: Vec<Vec<Span>> = pairs
+        .par_iter()
+        .map(|&(s, d)| {
+            chunkers[s]
+                .embedding_spans(&documents[d].text)
+                .map_err(|e| failed(config, s, &documents[d].id, e))
+        })
+        .collect::<Result<_>>()?;
+    let mut seen = std::collections::HashSet::new();
+    let texts: Vec<&str> = pairs
+        .iter()
+        .zip(&spans)
+        .flat_map(|(&(_, d), spans)| {
+            spans
+                .iter()
+                .map(move |s| &documents[d].text[s.start..s.end])
+        })
+        .filter(|t| seen.insert(*t))
+        .collect();
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let bar = progress.bar("pieces", texts.len() as u64);
+    env.cache_documents(&texts, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// A strategy's error on one document, naming both.
+fn failed(config: &RunConfig, strategy: usize, doc: &str, e: Error) -> Error {
+    Error::Usage(format!(
+        "strategy {:?} failed on document {doc:?}: {e}",
+        config.strategies[strategy].name
+    ))
 }
 
 /// Chunks every document with every strategy; `env` gives embedding-based chunkers the run's
@@ -63,12 +119,9 @@ pub fn chunk_all(
                 id: &doc.id,
                 text: &doc.text,
             };
-            let out = chunkers[s].units(doc_ref, &envs[s]).map_err(|e| {
-                Error::Usage(format!(
-                    "strategy {:?} failed on document {:?}: {e}",
-                    config.strategies[s].name, doc.id
-                ))
-            })?;
+            let out = chunkers[s]
+                .units(doc_ref, &envs[s])
+                .map_err(|e| failed(config, s, &doc.id, e))?;
             bar.inc(1);
             Ok((out, t.elapsed().as_secs_f64()))
         })

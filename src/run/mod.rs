@@ -97,7 +97,7 @@ pub fn run(config: &RunConfig, models: Option<Models>, progress: &Progress) -> R
     announce(config, progress);
 
     let t = Instant::now();
-    let (chunked, models) = chunk_stage(config, &chunkers, models, progress)?;
+    let (chunked, models) = chunk_stage(config, &chunkers, models, progress, &mut timings)?;
     timings.chunk_seconds = t.elapsed().as_secs_f64();
     let total_chunks: usize = chunked.iter().map(|c| c.chunks.len()).sum();
     progress.note(&format!(
@@ -223,17 +223,21 @@ fn announce(config: &RunConfig, progress: &Progress) {
 }
 
 /// Stage 1: every document chunked by every strategy; embedding-based chunkers use the run's
-/// embedder (when there is one), which is handed back for stage 2.
+/// embedder (when there is one), which is handed back for stage 2, and what they embedded goes
+/// into `timings`.
 fn chunk_stage<'a>(
     config: &RunConfig,
     chunkers: &[Box<dyn chunk::Chunker>],
     models: Option<Models<'a>>,
     progress: &Progress,
+    timings: &mut Timings,
 ) -> Result<(Vec<Chunked>, Option<Models<'a>>)> {
     match models {
         Some(m) => {
             let env = SharedEmbedder::new(m.embedder, m.cache, config.batch);
+            chunking::embed_ahead(config, chunkers, &env, progress)?;
             let chunked = chunking::chunk_all(config, chunkers, &env as &dyn ChunkEnv, progress)?;
+            timings.chunk_embedding = Some(env.work().into());
             let (embedder, cache) = env.into_inner();
             Ok((chunked, Some(Models { embedder, cache })))
         }

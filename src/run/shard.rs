@@ -137,7 +137,7 @@ pub fn fill(
     let mut timings = Timings::default();
     let chunkers = chunkers(&mine, models.is_some())?;
     let t = Instant::now();
-    let (chunked, models) = chunk_stage(&mine, &chunkers, models, progress)?;
+    let (chunked, models) = chunk_stage(&mine, &chunkers, models, progress, &mut timings)?;
     timings.chunk_seconds = t.elapsed().as_secs_f64();
     embed_stage(&mine, &chunked, models, progress, &mut timings)?;
     timings.total_seconds = started.elapsed().as_secs_f64();

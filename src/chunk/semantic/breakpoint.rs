@@ -206,11 +206,25 @@ pub(crate) fn required_max(p: &mut Params) -> Result<usize> {
     })
 }
 
+impl Breakpoint {
+    /// The sentence windows embedded for `units`: none for a single sentence (nothing to cut).
+    fn windows(&self, units: &[Span]) -> Vec<Span> {
+        match units.len() > 1 {
+            true => buffered_windows(units, self.buffer),
+            false => Vec::new(),
+        }
+    }
+}
+
 impl Chunker for Breakpoint {
+    fn embedding_spans(&self, text: &str) -> Result<Vec<Span>> {
+        Ok(self.windows(&sentences(text)))
+    }
+
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let units = sentences(text);
         let breaks = if units.len() > 1 {
-            let windows = buffered_windows(&units, self.buffer);
+            let windows = self.windows(&units);
             let vectors = embed_spans(text, &windows, env)?;
             self.method
                 .breakpoints(&consecutive_distances(&vectors), self.amount)

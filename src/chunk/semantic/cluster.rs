@@ -44,7 +44,7 @@ use std::sync::Arc;
 
 use super::{check_max, dot, embed_spans, limit::emit_group, REFERENCE_PIECE_TOKENS};
 use crate::chunk::separators::SeparatorSplitter;
-use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span, Unit};
+use crate::chunk::{ChunkEnv, Chunker, Family, NoEmbeddings, Params, Span, Unit};
 use crate::error::Result;
 use crate::strategy::Strategy;
 
@@ -161,9 +161,20 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// The pieces the chunks are made of (each embedded).
+    fn pieces(&self, text: &str) -> Result<Vec<Span>> {
+        SeparatorSplitter::chroma(self.piece, 0, Unit::Cl100k).chunk(text, &NoEmbeddings)
+    }
+}
+
 impl Chunker for Cluster {
+    fn embedding_spans(&self, text: &str) -> Result<Vec<Span>> {
+        self.pieces(text)
+    }
+
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
-        let pieces = SeparatorSplitter::chroma(self.piece, 0, Unit::Cl100k).chunk(text, env)?;
+        let pieces = self.pieces(text)?;
         let vectors = embed_spans(text, &pieces, env)?;
         let mut out = Vec::new();
         for g in optimal_segmentation(&vectors, self.max / self.piece) {

@@ -35,7 +35,7 @@ use super::{buffered_windows, check_max, consecutive_distances, embed_spans, gro
 use super::{limit::emit_group, REFERENCE_PIECE_TOKENS};
 use crate::chunk::separators::SeparatorSplitter;
 use crate::chunk::sizer::cl100k_tokens;
-use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span, Unit};
+use crate::chunk::{ChunkEnv, Chunker, Family, NoEmbeddings, Params, Span, Unit};
 use crate::error::Result;
 use crate::strategy::Strategy;
 
@@ -103,11 +103,30 @@ impl Kamradt {
     }
 }
 
+impl Kamradt {
+    /// The pieces the chunks are made of.
+    fn pieces(&self, text: &str) -> Result<Vec<Span>> {
+        SeparatorSplitter::chroma(self.piece, 0, Unit::Cl100k).chunk(text, &NoEmbeddings)
+    }
+
+    /// The windows of pieces embedded: none for a single piece (nothing to cut).
+    fn windows(&self, pieces: &[Span]) -> Vec<Span> {
+        match pieces.len() > 1 {
+            true => buffered_windows(pieces, self.buffer),
+            false => Vec::new(),
+        }
+    }
+}
+
 impl Chunker for Kamradt {
+    fn embedding_spans(&self, text: &str) -> Result<Vec<Span>> {
+        Ok(self.windows(&self.pieces(text)?))
+    }
+
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
-        let pieces = SeparatorSplitter::chroma(self.piece, 0, Unit::Cl100k).chunk(text, env)?;
+        let pieces = self.pieces(text)?;
         let breaks: Vec<usize> = if pieces.len() > 1 {
-            let windows = buffered_windows(&pieces, self.buffer);
+            let windows = self.windows(&pieces);
             let distances = consecutive_distances(&embed_spans(text, &windows, env)?);
             let total: usize = pieces
                 .iter()

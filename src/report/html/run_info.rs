@@ -72,8 +72,8 @@ fn timing_rows(t: &Timings) -> Vec<(&'static str, String)> {
     let mut rows = vec![(
         "time (this run)",
         format!(
-            "{:.1} s total: chunking {:.1} s, embedding {:.1} s ({} new texts, {} cl100k tokens, {} from the cache), scoring {:.1} s{}",
-            t.total_seconds, t.chunk_seconds, t.embed_seconds, t.embedded_texts, t.embedded_tokens, t.cached_texts, t.score_seconds,
+            "{:.1} s total: chunking {:.1} s{}, embedding {:.1} s ({} new texts, {} cl100k tokens, {} from the cache), scoring {:.1} s{}",
+            t.total_seconds, t.chunk_seconds, crate::report::terminal::chunk_embedding(t), t.embed_seconds, t.embedded_texts, t.embedded_tokens, t.cached_texts, t.score_seconds,
             crate::report::terminal::peak_memory(t)
         ),
     )];
