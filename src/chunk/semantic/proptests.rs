@@ -11,10 +11,31 @@ use crate::chunk::proptests::{check_spans, document};
 use crate::chunk::sizer::cl100k_tokens;
 use crate::strategy::Strategy as Spec;
 
+/// [`HashEnv`], recording the texts it is asked to embed.
+#[derive(Default)]
+struct Recording(std::sync::Mutex<Vec<String>>);
+
+impl crate::chunk::ChunkEnv for Recording {
+    fn embed(&self, texts: &[&str]) -> crate::error::Result<Vec<std::sync::Arc<[f32]>>> {
+        let mut seen = self.0.lock().unwrap();
+        seen.extend(texts.iter().map(|t| t.to_string()));
+        HashEnv.embed(texts)
+    }
+}
+
 fn run(spec: &str, text: &str, max: Option<usize>) -> Result<(), TestCaseError> {
     let chunker = build(&Spec::parse(spec).unwrap()).unwrap();
     prop_assert!(chunker.needs_embeddings());
-    let spans = chunker.chunk(text, &HashEnv).unwrap();
+    let env = Recording::default();
+    let spans = chunker.chunk(text, &env).unwrap();
+    // The texts named ahead are the texts embedded (the run embeds them before chunking).
+    let ahead: Vec<&str> = chunker
+        .embedding_spans(text)
+        .unwrap()
+        .iter()
+        .map(|s| &text[s.start..s.end])
+        .collect();
+    prop_assert_eq!(ahead, env.0.into_inner().unwrap());
     check_spans(text, &spans, true, |t| {
         let n = cl100k_tokens(t);
         match max {
