@@ -35,10 +35,10 @@ impl EmbedWork {
         }
     }
 
-    /// The model's tokens per second, when its tokens are known and time was spent.
+    /// The model's tokens per second, when it computed tokens it can count.
     pub fn tokens_per_second(&self) -> Option<f64> {
         self.model_tokens
-            .filter(|_| self.seconds > 0.0)
+            .filter(|&n| n > 0 && self.seconds > 0.0)
             .map(|n| n as f64 / self.seconds)
     }
 

@@ -27,8 +27,8 @@
 
 use std::ops::Range;
 
-use super::{buffered_windows, check_max, consecutive_distances, embed_spans, groups_from_breaks};
-use super::{limit::emit_group, sentences::sentences};
+use super::{check_max, consecutive_distances, embed_spans, groups_from_breaks};
+use super::{limit::emit_group, sentences::sentences, windows_to_cut};
 use crate::chunk::sizer::cl100k_tokens;
 use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span};
 use crate::error::Result;
@@ -206,25 +206,15 @@ pub(crate) fn required_max(p: &mut Params) -> Result<usize> {
     })
 }
 
-impl Breakpoint {
-    /// The sentence windows embedded for `units`: none for a single sentence (nothing to cut).
-    fn windows(&self, units: &[Span]) -> Vec<Span> {
-        match units.len() > 1 {
-            true => buffered_windows(units, self.buffer),
-            false => Vec::new(),
-        }
-    }
-}
-
 impl Chunker for Breakpoint {
     fn embedding_spans(&self, text: &str) -> Result<Vec<Span>> {
-        Ok(self.windows(&sentences(text)))
+        Ok(windows_to_cut(&sentences(text), self.buffer))
     }
 
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
         let units = sentences(text);
         let breaks = if units.len() > 1 {
-            let windows = self.windows(&units);
+            let windows = windows_to_cut(&units, self.buffer);
             let vectors = embed_spans(text, &windows, env)?;
             self.method
                 .breakpoints(&consecutive_distances(&vectors), self.amount)

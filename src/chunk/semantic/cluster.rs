@@ -42,9 +42,10 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::{check_max, dot, embed_spans, limit::emit_group, REFERENCE_PIECE_TOKENS};
-use crate::chunk::separators::SeparatorSplitter;
-use crate::chunk::{ChunkEnv, Chunker, Family, NoEmbeddings, Params, Span, Unit};
+use super::{
+    check_max, dot, embed_spans, limit::emit_group, reference_pieces, REFERENCE_PIECE_TOKENS,
+};
+use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span};
 use crate::error::Result;
 use crate::strategy::Strategy;
 
@@ -161,20 +162,14 @@ impl Cluster {
     }
 }
 
-impl Cluster {
-    /// The pieces the chunks are made of (each embedded).
-    fn pieces(&self, text: &str) -> Result<Vec<Span>> {
-        SeparatorSplitter::chroma(self.piece, 0, Unit::Cl100k).chunk(text, &NoEmbeddings)
-    }
-}
-
 impl Chunker for Cluster {
+    /// The pieces the chunks are made of, each embedded.
     fn embedding_spans(&self, text: &str) -> Result<Vec<Span>> {
-        self.pieces(text)
+        reference_pieces(text, self.piece)
     }
 
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
-        let pieces = self.pieces(text)?;
+        let pieces = reference_pieces(text, self.piece)?;
         let vectors = embed_spans(text, &pieces, env)?;
         let mut out = Vec::new();
         for g in optimal_segmentation(&vectors, self.max / self.piece) {

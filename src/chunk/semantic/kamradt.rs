@@ -31,11 +31,10 @@
 //! unit-length already. The reference then re-locates each chunk's text in the document (first
 //! occurrence, trailing `.` stripped); our spans are exact.
 
-use super::{buffered_windows, check_max, consecutive_distances, embed_spans, groups_from_breaks};
-use super::{limit::emit_group, REFERENCE_PIECE_TOKENS};
-use crate::chunk::separators::SeparatorSplitter;
+use super::{check_max, consecutive_distances, embed_spans, groups_from_breaks};
+use super::{limit::emit_group, reference_pieces, windows_to_cut, REFERENCE_PIECE_TOKENS};
 use crate::chunk::sizer::cl100k_tokens;
-use crate::chunk::{ChunkEnv, Chunker, Family, NoEmbeddings, Params, Span, Unit};
+use crate::chunk::{ChunkEnv, Chunker, Family, Params, Span};
 use crate::error::Result;
 use crate::strategy::Strategy;
 
@@ -103,30 +102,16 @@ impl Kamradt {
     }
 }
 
-impl Kamradt {
-    /// The pieces the chunks are made of.
-    fn pieces(&self, text: &str) -> Result<Vec<Span>> {
-        SeparatorSplitter::chroma(self.piece, 0, Unit::Cl100k).chunk(text, &NoEmbeddings)
-    }
-
-    /// The windows of pieces embedded: none for a single piece (nothing to cut).
-    fn windows(&self, pieces: &[Span]) -> Vec<Span> {
-        match pieces.len() > 1 {
-            true => buffered_windows(pieces, self.buffer),
-            false => Vec::new(),
-        }
-    }
-}
-
 impl Chunker for Kamradt {
     fn embedding_spans(&self, text: &str) -> Result<Vec<Span>> {
-        Ok(self.windows(&self.pieces(text)?))
+        let pieces = reference_pieces(text, self.piece)?;
+        Ok(windows_to_cut(&pieces, self.buffer))
     }
 
     fn chunk(&self, text: &str, env: &dyn ChunkEnv) -> Result<Vec<Span>> {
-        let pieces = self.pieces(text)?;
+        let pieces = reference_pieces(text, self.piece)?;
         let breaks: Vec<usize> = if pieces.len() > 1 {
-            let windows = self.windows(&pieces);
+            let windows = windows_to_cut(&pieces, self.buffer);
             let distances = consecutive_distances(&embed_spans(text, &windows, env)?);
             let total: usize = pieces
                 .iter()

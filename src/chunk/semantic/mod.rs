@@ -33,7 +33,8 @@ mod proptests;
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::{ChunkEnv, Span};
+use super::separators::SeparatorSplitter;
+use super::{ChunkEnv, Chunker, NoEmbeddings, Span, Unit};
 use crate::error::{Error, Result};
 
 /// The Chroma reference's piece size in cl100k tokens (`min_chunk_size=50` of both its semantic
@@ -66,6 +67,21 @@ pub(crate) fn embed_spans(
         }
     }
     Ok(vectors)
+}
+
+/// The ~`piece`-token pieces of `text` the Chroma reference's semantic chunkers build on (its
+/// recursive splitter, no overlap).
+pub(crate) fn reference_pieces(text: &str, piece: usize) -> Result<Vec<Span>> {
+    SeparatorSplitter::chroma(piece, 0, Unit::Cl100k).chunk(text, &NoEmbeddings)
+}
+
+/// The windows embedded to find where to cut between `units` ([`buffered_windows`]): none for a
+/// single unit, where there is nothing to cut.
+pub(crate) fn windows_to_cut(units: &[Span], buffer: usize) -> Vec<Span> {
+    match units.len() > 1 {
+        true => buffered_windows(units, buffer),
+        false => Vec::new(),
+    }
 }
 
 /// For each unit `i`, the span from unit `i - buffer` to unit `i + buffer` (clamped to the
