@@ -15,7 +15,7 @@ use crate::chunk::Embedding;
 use crate::dataset::Dataset;
 use crate::embed::cache::Key;
 use crate::embed::late::{self, LateCost};
-use crate::embed::{cache_all, prefixed, Embedder, EmbeddingCache, Role};
+use crate::embed::{cache_all, prefixed, EmbedWork, Embedder, EmbeddingCache, Role};
 use crate::error::Result;
 use crate::output::Progress;
 use crate::results::Timings;
@@ -183,10 +183,7 @@ fn embed_texts(
     })?;
     bar.finish_and_clear();
     let seconds = t.elapsed().as_secs_f64();
-    let model_tokens: Option<usize> = embedder
-        .identity()
-        .max_tokens
-        .map(|max| cached.new_tokens.iter().map(|&n| n.min(max)).sum());
+    let model_tokens = EmbedWork::of(embedder, &cached, seconds).model_tokens;
     timings.embedded_tokens = missing_tokens;
     timings.embedded_texts = new_total.unwrap_or(0);
     timings.cached_texts = cached_distinct;
